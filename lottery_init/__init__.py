@@ -1,0 +1,1 @@
+"""lottery_init: how do weight-initialization methods compare when searching for lottery tickets?"""

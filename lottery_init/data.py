@@ -1,0 +1,102 @@
+"""MNIST as device-resident tensors, served as `[P, B, 784]` batches with one shuffle per member."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytorch_lightning as pl
+import torch
+
+from lottery_init import mnist
+from lottery_init.seeding import generator
+
+MEAN, STD = 0.1307, 0.3081
+
+
+def normalize(images: torch.Tensor) -> torch.Tensor:
+    """uint8 images `[N, 28, 28]` to float32 `[N, 784]`: scaled to [0, 1], then standardized."""
+    return (images.flatten(1).float() / 255 - MEAN) / STD
+
+
+class PopulationBatches:
+    """One epoch of training batches: member p sees the data in its own shuffled order."""
+
+    def __init__(
+        self, x: torch.Tensor, y: torch.Tensor, batch_size: int, gens: list[torch.Generator]
+    ) -> None:
+        self.x, self.y, self.batch_size, self.gens = x, y, batch_size, gens
+
+    def __len__(self) -> int:
+        return -(-len(self.y) // self.batch_size)
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        # Orders are drawn on the CPU, so a seed gives the same order on every device.
+        orders = torch.stack([torch.randperm(len(self.y), generator=g) for g in self.gens])
+        orders = orders.to(self.x.device, non_blocking=True)
+        for start in range(0, len(self.y), self.batch_size):
+            index = orders[:, start : start + self.batch_size]
+            yield self.x[index], self.y[index]
+
+
+class TestBatches:
+    """The evaluation set in large batches, the same images for every member."""
+
+    def __init__(self, x: torch.Tensor, y: torch.Tensor, batch_size: int, population: int) -> None:
+        self.x, self.y, self.batch_size, self.population = x, y, batch_size, population
+
+    def __len__(self) -> int:
+        return -(-len(self.y) // self.batch_size)
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        p = self.population
+        for start in range(0, len(self.y), self.batch_size):
+            x, y = self.x[start : start + self.batch_size], self.y[start : start + self.batch_size]
+            yield x.expand(p, *x.shape), y.expand(p, *y.shape)
+
+
+class MNISTDataModule(pl.LightningDataModule):
+    """MNIST for a population of members, each shuffled by a generator seeded with its own seed."""
+
+    def __init__(
+        self,
+        seeds: list[int],
+        data_dir: str | Path,
+        batch_size: int = 60,
+        eval_batch_size: int = 10_000,
+        train_size: int | None = None,
+        test_size: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.seeds, self.data_dir = list(seeds), Path(data_dir)
+        self.batch_size, self.eval_batch_size = batch_size, eval_batch_size
+        self.train_size, self.test_size = train_size, test_size
+        self.gens = [generator(seed, "data") for seed in self.seeds]
+        self.device = torch.device("cpu")
+
+    def prepare_data(self) -> None:
+        """Fetch and verify the MNIST files (first run only)."""
+        mnist.prepare(self.data_dir)
+
+    def setup(self, stage: str | None = None) -> None:
+        """Load MNIST onto the training device, optionally the first `train_size`/`test_size`."""
+        if self.trainer is not None:
+            self.device = self.trainer.strategy.root_device
+        raw = mnist.load(self.data_dir)
+        n_train, n_test = self.train_size, self.test_size
+        self.train_x = normalize(raw["train_x"][:n_train]).to(self.device)
+        self.train_y = raw["train_y"][:n_train].long().to(self.device)
+        self.test_x = normalize(raw["test_x"][:n_test]).to(self.device)
+        self.test_y = raw["test_y"][:n_test].long().to(self.device)
+
+    def train_dataloader(self) -> PopulationBatches:
+        return PopulationBatches(self.train_x, self.train_y, self.batch_size, self.gens)
+
+    def val_dataloader(self) -> TestBatches:
+        return TestBatches(self.test_x, self.test_y, self.eval_batch_size, len(self.seeds))
+
+    def state_dict(self) -> dict[str, list[torch.Tensor]]:
+        """The members' shuffle generators, so a resumed run sees the same data order."""
+        return {"gens": [g.get_state() for g in self.gens]}
+
+    def load_state_dict(self, state_dict: dict[str, list[torch.Tensor]]) -> None:
+        for g, state in zip(self.gens, state_dict["gens"], strict=True):
+            g.set_state(state)

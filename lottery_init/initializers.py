@@ -1,0 +1,59 @@
+"""The study's init methods: Xavier (Glorot & Bengio 2010) and Kaiming (He et al. 2015)."""
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+from lottery_init.models import LeNet
+from lottery_init.seeding import generator
+
+SCHEMES = ("xavier", "kaiming")
+DISTRIBUTIONS = ("uniform", "normal")
+
+
+@dataclass(frozen=True)
+class InitMethod:
+    """One init method as stated in a `conf/init/*.yaml` file."""
+
+    name: str
+    scheme: str
+    distribution: str
+    scale: float = 1.0
+    gain: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.scheme not in SCHEMES:
+            raise ValueError(f"init.scheme must be one of {SCHEMES}, got {self.scheme!r}.")
+        if self.distribution not in DISTRIBUTIONS:
+            raise ValueError(
+                f"init.distribution must be one of {DISTRIBUTIONS}, got {self.distribution!r}."
+            )
+        if not (self.scale > 0 and self.gain > 0):
+            raise ValueError(f"init.scale and init.gain must be positive, got {self}.")
+
+    def spread(self, fan_in: int, fan_out: int) -> float:
+        """Bound a of U(-a, a) or standard deviation s of N(0, s²) for one layer."""
+        fan = fan_in + fan_out if self.scheme == "xavier" else fan_in
+        # Xavier's variance is 2 / (fan_in + fan_out); Kaiming's (fan_in mode, gain 1), 1 / fan_in.
+        variance = (2.0 if self.scheme == "xavier" else 1.0) / fan
+        std = self.gain * self.scale * math.sqrt(variance)
+        # A uniform U(-a, a) has variance a² / 3, so its bound is sqrt(3) standard deviations.
+        return std * math.sqrt(3.0) if self.distribution == "uniform" else std
+
+
+@torch.no_grad()
+def initialize_member(model: LeNet, member: int, method: InitMethod, seed: int) -> None:
+    """Draw member `member`'s θ₀ from `method` with a generator seeded by `seed` alone; biases 0."""
+    gen = generator(seed, "init")
+    for layer in model.layers:
+        fan_out, fan_in = layer.weight.shape[1:]
+        spread = method.spread(fan_in, fan_out)
+        # Drawing on the CPU makes θ₀ the same whatever device trains the member.
+        sample = torch.empty(fan_out, fan_in)
+        if method.distribution == "uniform":
+            sample.uniform_(-spread, spread, generator=gen)
+        else:
+            sample.normal_(0.0, spread, generator=gen)
+        layer.weight[member].copy_(sample)
+        layer.bias[member].zero_()

@@ -1,0 +1,119 @@
+"""The per-run files: `metrics.csv`, `run.json` and `tb/`, written during training and read back."""
+
+import csv
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytorch_lightning as pl
+from torch.utils.tensorboard import SummaryWriter
+
+from lottery_init.files import atomic_write
+from lottery_init.pruning import IterativeMagnitudePruning, layer_remaining, remaining
+
+# Each `metrics.csv` column and its TensorBoard tag.
+COLUMNS = {
+    "epoch": None,
+    "round": "prune/round",
+    "remaining": "prune/remaining",
+    "train_loss": "train/loss",
+    "train_acc": "train/acc",
+    "test_loss": "test/loss",
+    "test_acc": "test/acc",
+    "seconds": "time/epoch_seconds",
+}
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    """Write `data` as JSON, atomically."""
+    atomic_write(path, json.dumps(data, indent=2).encode())
+
+
+def read_run(run_dir: str | Path) -> dict[str, Any]:
+    """A run's `run.json`."""
+    return json.loads((Path(run_dir) / "run.json").read_text())
+
+
+def read_metrics(run_dir: str | Path) -> list[dict[str, float]]:
+    """A run's `metrics.csv` rows, numbers parsed."""
+    with open(Path(run_dir) / "metrics.csv", newline="") as f:
+        return [{k: float(v) for k, v in row.items()} for row in csv.DictReader(f)]
+
+
+class RunWriter:
+    """The files of one run folder: appends epochs, keeps `run.json` current."""
+
+    def __init__(self, run_dir: str | Path, info: dict[str, Any]) -> None:
+        self.dir = Path(run_dir)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.info = {**info, "status": "running", "rounds": []}
+        write_json(self.dir / "run.json", self.info)
+        new = not (self.dir / "metrics.csv").exists()
+        self._csv = open(self.dir / "metrics.csv", "a", newline="")  # noqa: SIM115
+        self._rows = csv.writer(self._csv)
+        if new:
+            self._rows.writerow(COLUMNS)
+        self.tb = SummaryWriter(str(self.dir / "tb"))
+
+    def epoch(self, row: dict[str, float]) -> None:
+        """Append one epoch's row to `metrics.csv` (flushed) and to TensorBoard."""
+        self._rows.writerow(row[c] for c in COLUMNS)
+        self._csv.flush()
+        for column, tag in COLUMNS.items():
+            if tag is not None:
+                self.tb.add_scalar(tag, row[column], int(row["epoch"]))
+
+    def end_round(self, entry: dict[str, Any]) -> None:
+        """Record a finished round (remaining, per-layer remaining, test accuracy) in `run.json`."""
+        self.info["rounds"].append(entry)
+        write_json(self.dir / "run.json", self.info)
+
+    def close(self, status: str, reason: str | None = None) -> None:
+        """Mark the run `done` or `failed`, with hparams for TensorBoard's HParams view."""
+        self.info["status"] = status
+        if reason is not None:
+            self.info["reason"] = reason
+        write_json(self.dir / "run.json", self.info)
+        final = self.info["rounds"][-1]["test_acc"] if self.info["rounds"] else float("nan")
+        hparams = {"init": self.info["init"], "seed": self.info["seed"]}
+        self.tb.add_hparams(hparams, {"hparam/final_test_acc": final}, run_name=".")
+        self.tb.close()
+        self._csv.close()
+
+
+class RunRecorder(pl.Callback):
+    """Writes each member's epoch rows and round table; marks runs done or failed."""
+
+    def __init__(self, writers: list[RunWriter], pruning: IterativeMagnitudePruning) -> None:
+        self.writers, self.pruning = writers, pruning
+        self._start = time.perf_counter()
+
+    def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._start = time.perf_counter()
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        """Write the epoch that just ended (training and test metrics) to every member's files."""
+        epoch = trainer.current_epoch
+        metrics = pl_module.epoch_metrics()
+        kept = remaining(self.pruning.masks).cpu().tolist()
+        seconds = time.perf_counter() - self._start
+        round_ends = (epoch + 1) % self.pruning.every_n_epochs == 0
+        per_layer = layer_remaining(self.pruning.masks).cpu().tolist() if round_ends else None
+        for p, writer in enumerate(self.writers):
+            row = {"epoch": epoch, "round": self.pruning.round, "remaining": kept[p]}
+            row |= {name.replace("/", "_"): values[p].item() for name, values in metrics.items()}
+            writer.epoch(row | {"seconds": seconds})
+            if round_ends:
+                entry = {k: row[k] for k in ("round", "remaining", "test_acc")}
+                writer.end_round(entry | {"layer_remaining": per_layer[p]})
+
+    def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        for writer in self.writers:
+            writer.close("done")
+
+    def on_exception(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, exception: BaseException
+    ) -> None:
+        for writer in self.writers:
+            writer.close("failed", reason=f"{type(exception).__name__}: {exception}")
