@@ -17,24 +17,36 @@ def normalize(images: torch.Tensor) -> torch.Tensor:
     return (images.flatten(1).float() / 255 - MEAN) / STD
 
 
+Batch = tuple[torch.Tensor, torch.Tensor]
+
+
 class PopulationBatches:
-    """One epoch of training batches: member p sees the data in its own shuffled order."""
+    """One epoch of training batches `[P, B, 784]`, member p in its own shuffled order, handed
+    out in chunks of up to `chunk` batches (one chunk per Lightning step)."""
 
     def __init__(
-        self, x: torch.Tensor, y: torch.Tensor, batch_size: int, gens: list[torch.Generator]
+        self,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        batch_size: int,
+        gens: list[torch.Generator],
+        chunk: int = 1,
     ) -> None:
-        self.x, self.y, self.batch_size, self.gens = x, y, batch_size, gens
+        self.x, self.y, self.batch_size, self.gens, self.chunk = x, y, batch_size, gens, chunk
 
     def __len__(self) -> int:
-        return -(-len(self.y) // self.batch_size)
+        batches = -(-len(self.y) // self.batch_size)
+        return -(-batches // self.chunk)
 
-    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    def __iter__(self) -> Iterator[list[Batch]]:
         # Orders are drawn on the CPU, so a seed gives the same order on every device.
         orders = torch.stack([torch.randperm(len(self.y), generator=g) for g in self.gens])
         orders = orders.to(self.x.device, non_blocking=True)
-        for start in range(0, len(self.y), self.batch_size):
-            index = orders[:, start : start + self.batch_size]
-            yield self.x[index], self.y[index]
+        step = self.batch_size * self.chunk
+        for chunk_start in range(0, len(self.y), step):
+            stop = min(chunk_start + step, len(self.y))
+            indices = orders[:, chunk_start:stop].split(self.batch_size, dim=1)
+            yield [(self.x[index], self.y[index]) for index in indices]
 
 
 class TestBatches:
@@ -64,11 +76,12 @@ class MNISTDataModule(pl.LightningDataModule):
         eval_batch_size: int = 10_000,
         train_size: int | None = None,
         test_size: int | None = None,
+        chunk: int = 50,
     ) -> None:
         super().__init__()
         self.seeds, self.data_dir = list(seeds), Path(data_dir)
         self.batch_size, self.eval_batch_size = batch_size, eval_batch_size
-        self.train_size, self.test_size = train_size, test_size
+        self.train_size, self.test_size, self.chunk = train_size, test_size, chunk
         self.gens = [generator(seed, "data") for seed in self.seeds]
         self.device = torch.device("cpu")
 
@@ -88,7 +101,7 @@ class MNISTDataModule(pl.LightningDataModule):
         self.test_y = raw["test_y"][:n_test].long().to(self.device)
 
     def train_dataloader(self) -> PopulationBatches:
-        return PopulationBatches(self.train_x, self.train_y, self.batch_size, self.gens)
+        return PopulationBatches(self.train_x, self.train_y, self.batch_size, self.gens, self.chunk)
 
     def val_dataloader(self) -> TestBatches:
         return TestBatches(self.test_x, self.test_y, self.eval_batch_size, len(self.seeds))

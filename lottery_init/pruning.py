@@ -73,6 +73,8 @@ class IterativeMagnitudePruning(pl.Callback):
         self._weights = prunable(pl_module)
         # Float copies let one fused multiply per step apply every mask.
         self._float_masks = [m.to(w.dtype) for m, w in zip(self.masks, self._weights, strict=True)]
+        # An optimizer hook masks after every step, however the training loop takes its steps.
+        self._hooks = [opt.register_step_post_hook(self._apply_masks) for opt in trainer.optimizers]
 
     def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         """Start a new round when the epoch says so: prune, rewind, fresh optimizer state."""
@@ -94,11 +96,13 @@ class IterativeMagnitudePruning(pl.Callback):
         self.round += 1
 
     @torch.no_grad()
-    def on_train_batch_end(
-        self, trainer: pl.Trainer, pl_module: pl.LightningModule, *args: Any
-    ) -> None:
-        """Re-apply the masks after each optimizer step, one fused in-place multiply."""
+    def _apply_masks(self, *_: Any) -> None:
+        """Zero the pruned weights, one fused in-place multiply (run after each optimizer step)."""
         torch._foreach_mul_(self._weights, self._float_masks)
+
+    def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        for hook in self._hooks:
+            hook.remove()
 
     def state_dict(self) -> dict[str, Any]:
         """θ₀, masks and round, for Lightning checkpoints."""

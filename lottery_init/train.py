@@ -8,6 +8,8 @@ from typing import Any
 import hydra
 import pytorch_lightning as pl
 import torch
+from hydra import compose as hydra_compose
+from hydra import initialize_config_dir
 from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
@@ -20,6 +22,17 @@ from lottery_init.results import RunRecorder, RunWriter
 
 ROOT = Path(__file__).resolve().parents[1]
 MEMBER_KEYS = ("init", "seed")
+
+
+def compose(overrides: Sequence[str] = ()) -> DictConfig:
+    """The resolved run config for command-line `overrides`, without Hydra (tests, notebooks)."""
+    with initialize_config_dir(str(ROOT / "conf"), version_base="1.3"):
+        cfg = hydra_compose("train", overrides=list(overrides), return_hydra_config=True)
+    # The init name interpolates Hydra's choices, so resolve while this config is current.
+    HydraConfig.instance().set_config(cfg)
+    run_cfg = OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"])
+    OmegaConf.resolve(run_cfg)
+    return run_cfg
 
 
 def validate(cfgs: Sequence[DictConfig]) -> None:
