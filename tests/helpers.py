@@ -1,0 +1,50 @@
+"""Helpers shared by the tests: config files, a tiny synthetic data module, a quiet Trainer."""
+
+import pytorch_lightning as pl
+import torch
+
+from lottery_init.data import PopulationBatches, TestBatches
+from lottery_init.seeding import generator
+from lottery_init.train import ROOT
+
+INIT_FILES = sorted((ROOT / "conf" / "init").glob("*.yaml"))
+
+# Small settings for runs through the real entry point.
+TINY = [
+    "data.train_size=600",
+    "data.test_size=200",
+    "trainer=cpu",
+    "+trainer.enable_progress_bar=false",
+]
+
+
+class TinyData(pl.LightningDataModule):
+    """Random inputs with labels from a fixed linear rule: `n` examples, `features` wide."""
+
+    def __init__(self, seeds: list[int], n: int = 120, features: int = 20, chunk: int = 3) -> None:
+        super().__init__()
+        gen = torch.Generator().manual_seed(1234)
+        self.x = torch.randn(n, features, generator=gen)
+        self.y = (self.x[:, :3].argmax(dim=1)).long()
+        self.gens = [generator(s, "data") for s in seeds]
+        self.seeds, self.chunk = seeds, chunk
+
+    def train_dataloader(self) -> PopulationBatches:
+        return PopulationBatches(self.x, self.y, 10, self.gens, self.chunk)
+
+    def val_dataloader(self) -> TestBatches:
+        return TestBatches(self.x, self.y, 1000, len(self.seeds))
+
+
+def tiny_trainer(epochs: int, callbacks: list[pl.Callback]) -> pl.Trainer:
+    """A quiet CPU Trainer for tests."""
+    return pl.Trainer(
+        accelerator="cpu",
+        max_epochs=epochs,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+        callbacks=callbacks,
+    )

@@ -1,0 +1,84 @@
+"""The pruning callback in a real Trainer, on a tiny model and tiny data."""
+
+import pytest
+import pytorch_lightning as pl
+import torch
+from helpers import TinyData, tiny_trainer
+
+from lottery_init.models import LeNet
+from lottery_init.module import LotteryModule
+from lottery_init.pruning import IterativeMagnitudePruning, remaining
+
+
+def tiny_module(population: int = 1) -> LotteryModule:
+    torch.manual_seed(0)
+    return LotteryModule(LeNet(population, in_features=20, hidden=[12, 8], num_classes=3), lr=0.01)
+
+
+class Probe(pl.Callback):
+    """Records the state right after the pruning callback started each epoch."""
+
+    def __init__(self) -> None:
+        self.params, self.opt_state, self.remaining = [], [], []
+
+    def on_train_epoch_start(self, trainer, pl_module) -> None:
+        self.params.append([p.detach().clone() for p in pl_module.parameters()])
+        self.opt_state.append(len(trainer.optimizers[0].state))
+        self.remaining.append(float(remaining(trainer.callbacks[0].masks)[0]))
+
+
+def fit(epochs: int, every: int, rate: float = 0.2, population: int = 1):
+    module, pruning, probe = tiny_module(population), None, Probe()
+    pruning = IterativeMagnitudePruning(rate=rate, every_n_epochs=every)
+    tiny_trainer(epochs, [pruning, probe]).fit(module, datamodule=TinyData(list(range(population))))
+    return module, pruning, probe
+
+
+def test_pruned_weights_are_exactly_zero_after_optimizer_steps():
+    module, pruning, _ = fit(epochs=3, every=1, rate=0.5)
+    weights = [layer.weight for layer in module.model.layers]
+    for w, m in zip(weights, pruning.masks, strict=True):
+        assert (~m).sum() > 0
+        assert torch.all(w[~m] == 0)
+
+
+def test_surviving_weights_of_both_signs_move():
+    module, pruning, _ = fit(epochs=2, every=1, rate=0.2)
+    starts = pruning.theta0[::2]
+    for layer, start, m in zip(module.model.layers, starts, pruning.masks, strict=True):
+        moved = layer.weight != start
+        # A survivor whose unit lost every outgoing weight gets no gradient; most others move.
+        for sign in (start > 0, start < 0):
+            assert moved[m & sign].float().mean() > 0.75
+
+
+def test_rewind_restores_theta0_and_clears_optimizer_state():
+    module, pruning, probe = fit(epochs=2, every=1)
+    at_rewind = probe.params[1]
+    names = [n for n, _ in module.named_parameters()]
+    masks = dict(zip([n for n in names if n.endswith("weight")], pruning.masks, strict=True))
+    for name, value, start in zip(names, at_rewind, pruning.theta0, strict=True):
+        expected = start * masks[name] if name in masks else start
+        assert torch.equal(value, expected), name
+    assert probe.opt_state == [0, 0]
+
+
+def test_optimizer_state_is_not_cleared_within_a_round():
+    _, _, probe = fit(epochs=2, every=2)
+    assert probe.opt_state[0] == 0 and probe.opt_state[1] > 0
+
+
+def test_remaining_after_r_rounds_is_0_8_to_the_r():
+    _, pruning, probe = fit(epochs=4, every=1)
+    # The tiny layers hold 240, 96 and 24 weights, so per-layer rounding moves the total a little.
+    assert probe.remaining == pytest.approx([0.8**r for r in range(4)], abs=0.01)
+    assert pruning.round == 3
+
+
+def test_theta0_masks_and_round_survive_a_state_dict_round_trip():
+    _, pruning, _ = fit(epochs=2, every=1)
+    copy = IterativeMagnitudePruning(rate=0.2, every_n_epochs=1)
+    copy.load_state_dict(pruning.state_dict())
+    assert copy.round == pruning.round == 1
+    assert all(torch.equal(a, b) for a, b in zip(copy.masks, pruning.masks, strict=True))
+    assert all(torch.equal(a, b) for a, b in zip(copy.theta0, pruning.theta0, strict=True))

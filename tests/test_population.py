@@ -1,0 +1,35 @@
+"""A member of a population trains exactly as it would alone."""
+
+import torch
+from helpers import TinyData, tiny_trainer
+
+from lottery_init.initializers import InitMethod, initialize_member
+from lottery_init.models import LeNet
+from lottery_init.module import LotteryModule
+from lottery_init.pruning import IterativeMagnitudePruning
+
+METHODS = [
+    InitMethod("a", "xavier", "normal"),
+    InitMethod("b", "kaiming", "uniform"),
+    InitMethod("c", "xavier", "uniform", scale=0.5),
+]
+
+
+def trained(members: list[tuple[InitMethod, int]]) -> LeNet:
+    model = LeNet(len(members), in_features=20, hidden=[12, 8], num_classes=3)
+    for i, (method, seed) in enumerate(members):
+        initialize_member(model, i, method, seed)
+    pruning = IterativeMagnitudePruning(rate=0.2, every_n_epochs=2)
+    data = TinyData([seed for _, seed in members], chunk=5)
+    # 4 epochs of 12 steps, with a prune and rewind halfway.
+    tiny_trainer(4, [pruning]).fit(LotteryModule(model, lr=0.01), datamodule=data)
+    return model
+
+
+def test_member_of_three_matches_a_population_of_one():
+    together = trained([(METHODS[0], 3), (METHODS[1], 5), (METHODS[2], 7)])
+    alone = trained([(METHODS[1], 5)])
+    for t, a in zip(together.layers, alone.layers, strict=True):
+        torch.testing.assert_close(t.weight[1], a.weight[0], rtol=0, atol=1e-5)
+        torch.testing.assert_close(t.bias[1], a.bias[0], rtol=0, atol=1e-5)
+    assert not torch.allclose(together.layers[0].weight[0], together.layers[0].weight[1])
