@@ -1,0 +1,44 @@
+# lottery_init: `make help` lists the targets. Every target creates .venv and installs on first use.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+ARGS   ?=
+SWEEP  ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help install train test sweep lint format tensorboard benchmark clean
+
+help: ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q -c constraints.txt -e '.[dev]'
+	touch $@
+
+install: $(STAMP) ## create .venv and install the package with the tested versions
+
+train: $(STAMP) ## the study's single run (overrides: make train ARGS="init=kaiming_uniform seed=3")
+	$(PY) -m lottery_init.train $(ARGS)
+
+test: $(STAMP) ## lint, format check and the test suite (no GPU needed)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m pytest
+
+sweep: $(STAMP) ## the study's grid, 8 inits x 11 seeds, one job after another
+	$(PY) -m lottery_init.train --multirun init='glob(*)' seed='range(11)' $(ARGS)
+
+tensorboard: $(STAMP) ## TensorBoard over every run and sweep in outputs/
+	$(VENV)/bin/tensorboard --logdir outputs/
+
+benchmark: $(STAMP) ## seconds per epoch against a plain PyTorch loop
+	$(PY) benchmarks/epoch_time.py
+
+format: $(STAMP) ## apply ruff's fixes and formatting
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
+
+clean: ## remove .venv and caches (keeps outputs/ and data/)
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

@@ -1,0 +1,81 @@
+"""End to end through the compose API: run files, TensorBoard events, config errors."""
+
+import pytest
+from helpers import TINY
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from lottery_init.results import read_metrics, read_run
+from lottery_init.train import compose, round_table, train, train_population
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory, mnist_raw):
+    """Three rounds of two epochs on 600 training images."""
+    run_dir = tmp_path_factory.mktemp("run")
+    info = train(compose([*TINY, "epochs=6", "prune.every_n_epochs=2"]), run_dir)
+    return run_dir, info
+
+
+def test_metrics_csv_has_one_row_per_epoch_with_the_remaining_fraction(tiny_run):
+    rows = read_metrics(tiny_run[0])
+    assert [r["epoch"] for r in rows] == [0, 1, 2, 3, 4, 5]
+    assert [r["round"] for r in rows] == [0, 0, 1, 1, 2, 2]
+    assert [r["remaining"] for r in rows] == pytest.approx([1, 1, 0.8, 0.8, 0.64, 0.64], abs=1e-4)
+    assert all(0 < r["test_acc"] <= 1 and r["train_loss"] > 0 for r in rows)
+
+
+def test_run_json_is_done_with_the_round_table(tiny_run):
+    info = read_run(tiny_run[0])
+    assert info["status"] == "done" and info["init"] == "xavier_normal" and info["seed"] == 0
+    rounds = info["rounds"]
+    assert [r["round"] for r in rounds] == [0, 1, 2]
+    assert [r["remaining"] for r in rounds] == pytest.approx([1, 0.8, 0.64], abs=1e-4)
+    test_acc = [r["test_acc"] for r in read_metrics(tiny_run[0])][1::2]
+    assert [r["test_acc"] for r in rounds] == pytest.approx(test_acc)
+    assert rounds[2]["layer_remaining"] == pytest.approx([0.64] * 3, abs=1e-3)
+    assert set(info["versions"]) >= {"torch", "pytorch_lightning", "hydra"}
+
+
+def test_tensorboard_gets_every_metric_and_the_hparams(tiny_run):
+    events = EventAccumulator(str(tiny_run[0] / "tb")).Reload()
+    tags = set(events.Tags()["scalars"])
+    assert {"train/loss", "train/acc", "test/loss", "test/acc", "prune/remaining"} <= tags
+    assert len(events.Scalars("test/acc")) == 6
+    assert "_hparams_/session_start_info" in events.summary_metadata
+
+
+def test_a_checkpoint_of_the_last_epoch_is_kept(tiny_run):
+    assert (tiny_run[0] / "checkpoints" / "last.ckpt").stat().st_size > 0
+
+
+def test_round_table_lists_each_round(tiny_run):
+    table = round_table(tiny_run[1])
+    assert table.splitlines()[3].split()[:2] == ["2", "64.00%"]
+
+
+def test_one_dense_epoch_on_full_mnist_reaches_95_percent(tmp_path, mnist_raw):
+    cfg = compose(["epochs=1", "prune=dense", "trainer=cpu", "+trainer.enable_progress_bar=false"])
+    info = train(cfg, tmp_path)
+    assert info["rounds"][0]["test_acc"] >= 0.95
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("prune.rate=1.5", r"prune.rate must lie in \(0, 1\), got 1.5."),
+        ("epochs=7", r"epochs \(7\) must be a positive multiple of prune.every_n_epochs \(5\)."),
+        ("prune.scope=row", "prune.scope must be one of"),
+        ("init.scheme=lecun", "init.scheme must be one of"),
+        ("seed=-1", "seed must be a non-negative integer, got -1."),
+    ],
+)
+def test_a_bad_config_stops_before_training(tmp_path, override, message):
+    with pytest.raises(ValueError, match=message):
+        train(compose([*TINY, override]), tmp_path)
+    assert not (tmp_path / "metrics.csv").exists()
+
+
+def test_population_members_must_differ_only_in_init_and_seed(tmp_path):
+    cfgs = [compose([*TINY, "seed=1"]), compose([*TINY, "init=kaiming_normal", "lr=0.1"])]
+    with pytest.raises(ValueError, match="may differ only in init and seed"):
+        train_population(cfgs, [tmp_path / "a", tmp_path / "b"])
