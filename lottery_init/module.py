@@ -30,28 +30,29 @@ class LotteryModule(pl.LightningModule):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.model(x)
 
-    def _losses(self, batch: Batch, sums: torch.Tensor) -> torch.Tensor:
-        """Per-member mean losses `[P]`, adding summed loss and hits to `sums` without syncing."""
+    def _loss(self, batch: Batch, sums: torch.Tensor) -> torch.Tensor:
+        """Sum of the members' mean losses; adds per-member summed loss and hits to `sums`."""
         x, y = batch
         logits = self.model(x)
-        losses = F.cross_entropy(logits.transpose(1, 2), y, reduction="none").mean(dim=1)
+        losses = F.cross_entropy(logits.flatten(0, 1), y.flatten(), reduction="none").view_as(y)
         with torch.no_grad():
-            sums[0].add_(losses, alpha=y.shape[1])
-            sums[1].add_((logits.argmax(dim=2) == y).sum(dim=1))
-        return losses
+            hits = (logits.argmax(dim=2) == y).sum(dim=1)
+            sums.add_(torch.stack([losses.sum(dim=1), hits]))
+        # Dividing the total by B gives each member the gradient of its own mean loss.
+        return losses.sum() / y.shape[1]
 
     def training_step(self, chunk: list[Batch], chunk_idx: int) -> None:
         """One Adam step per mini-batch of the chunk; optimizer hooks still run after each."""
         optimizer = self.optimizers().optimizer
         for batch in chunk:
-            losses = self._losses(batch, self._train)
+            loss = self._loss(batch, self._train)
             optimizer.zero_grad(set_to_none=True)
-            losses.sum().backward()
+            loss.backward()
             optimizer.step()
             self._seen["train"] += batch[1].shape[1]
 
     def validation_step(self, batch: Batch, batch_idx: int) -> None:
-        self._losses(batch, self._test)
+        self._loss(batch, self._test)
         self._seen["test"] += batch[1].shape[1]
 
     def on_train_epoch_start(self) -> None:
