@@ -5,7 +5,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-Batch = tuple[torch.Tensor, torch.Tensor]
+from lottery_init.data import Batch
 
 
 class LotteryModule(pl.LightningModule):

@@ -62,6 +62,7 @@ class IterativeMagnitudePruning(pl.Callback):
         self.round = 0
         self.theta0: list[torch.Tensor] = []
         self.masks: list[torch.Tensor] = []
+        self._hooks: list[Any] = []
 
     def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         """Save θ₀ and full masks, unless a checkpoint already restored them."""
@@ -69,10 +70,7 @@ class IterativeMagnitudePruning(pl.Callback):
             self.theta0 = [p.detach().clone() for p in pl_module.parameters()]
             self.masks = [torch.ones_like(w, dtype=torch.bool) for w in prunable(pl_module)]
         self.theta0 = [t.to(pl_module.device) for t in self.theta0]
-        self.masks = [m.to(pl_module.device) for m in self.masks]
-        self._weights = prunable(pl_module)
-        # Float copies let one fused multiply per step apply every mask.
-        self._float_masks = [m.to(w.dtype) for m, w in zip(self.masks, self._weights, strict=True)]
+        self._use_masks([m.to(pl_module.device) for m in self.masks], prunable(pl_module))
         # An optimizer hook masks after every step, however the training loop takes its steps.
         self._hooks = [opt.register_step_post_hook(self._apply_masks) for opt in trainer.optimizers]
 
@@ -86,23 +84,29 @@ class IterativeMagnitudePruning(pl.Callback):
     def prune_and_rewind(self, module: nn.Module, optimizers: list[torch.optim.Optimizer]) -> None:
         """End the current round: prune, rewind every parameter to θ₀, clear the optimizers."""
         weights = prunable(module)
-        self.masks = magnitude_masks(weights, self.masks, self.rate, self.scope)
-        self._float_masks = [m.to(w.dtype) for m, w in zip(self.masks, weights, strict=True)]
+        self._use_masks(magnitude_masks(weights, self.masks, self.rate, self.scope), weights)
         for param, start in zip(module.parameters(), self.theta0, strict=True):
             param.copy_(start)
-        torch._foreach_mul_(weights, self._float_masks)
+        self._apply_masks()
         for optimizer in optimizers:
             optimizer.state.clear()
         self.round += 1
+
+    def _use_masks(self, masks: list[torch.Tensor], weights: list[nn.Parameter]) -> None:
+        """Adopt `masks` for `weights`, with float copies so one fused multiply applies them all."""
+        self.masks, self._weights = masks, weights
+        self._float_masks = [m.to(w.dtype) for m, w in zip(masks, weights, strict=True)]
 
     @torch.no_grad()
     def _apply_masks(self, *_: Any) -> None:
         """Zero the pruned weights, one fused in-place multiply (run after each optimizer step)."""
         torch._foreach_mul_(self._weights, self._float_masks)
 
-    def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+    def teardown(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
+        """Detach the optimizer hooks, after a finished or a failed fit alike."""
         for hook in self._hooks:
             hook.remove()
+        self._hooks = []
 
     def state_dict(self) -> dict[str, Any]:
         """θ₀, masks and round, for Lightning checkpoints."""
