@@ -14,7 +14,8 @@ help: ## list the targets
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q -c constraints.txt -e '.[dev]'
+	# Compat mode puts the repository on sys.path, so Hydra's plugin scan finds hydra_plugins/.
+	$(PY) -m pip install -q -c constraints.txt --config-settings editable_mode=compat -e '.[dev]'
 	touch $@
 
 install: $(STAMP) ## create .venv and install the package with the tested versions
@@ -27,8 +28,8 @@ test: $(STAMP) ## lint, format check and the test suite (no GPU needed)
 	$(PY) -m ruff format --check .
 	$(PY) -m pytest
 
-sweep: $(STAMP) ## the study's grid, 8 inits x 11 seeds, one job after another
-	$(PY) -m lottery_init.train --multirun init='glob(*)' seed='range(11)' $(ARGS)
+sweep: $(STAMP) ## the study's grid (8 inits x 11 seeds) packed into populations, every GPU used
+	$(PY) -m lottery_init.train --multirun experiment=seed_paper $(ARGS)
 
 tensorboard: $(STAMP) ## TensorBoard over every run and sweep in outputs/
 	$(VENV)/bin/tensorboard --logdir outputs/

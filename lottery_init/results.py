@@ -2,6 +2,7 @@
 
 import csv
 import json
+import math
 import time
 from pathlib import Path
 from typing import Any
@@ -69,11 +70,18 @@ class RunWriter:
         self.info["rounds"].append(entry)
         write_json(self.dir / "run.json", self.info)
 
-    def close(self, status: str, reason: str | None = None) -> None:
+    @property
+    def closed(self) -> bool:
+        """Whether the run has been marked `done` or `failed`."""
+        return self._csv.closed
+
+    def close(self, status: str, reason: str | None = None, epoch: int | None = None) -> None:
         """Mark the run `done` or `failed`, with hparams for TensorBoard's HParams view."""
         self.info["status"] = status
         if reason is not None:
             self.info["reason"] = reason
+        if epoch is not None:
+            self.info["failed_epoch"] = epoch
         write_json(self.dir / "run.json", self.info)
         final = self.info["rounds"][-1]["test_acc"] if self.info["rounds"] else float("nan")
         hparams = {"init": self.info["init"], "seed": self.info["seed"]}
@@ -101,19 +109,28 @@ class RunRecorder(pl.Callback):
         round_ends = (epoch + 1) % self.pruning.every_n_epochs == 0
         per_layer = layer_remaining(self.pruning.masks).cpu().tolist() if round_ends else None
         for p, writer in enumerate(self.writers):
+            if writer.closed:
+                continue
             row = {"epoch": epoch, "round": self.pruning.round, "remaining": kept[p]}
             row |= {name.replace("/", "_"): values[p].item() for name, values in metrics.items()}
             writer.epoch(row | {"seconds": seconds})
-            if round_ends:
+            if not all(math.isfinite(row[k]) for k in ("train_loss", "test_loss")):
+                # The member diverged; its stacked neighbours train on undisturbed.
+                losses = f"train {row['train_loss']}, test {row['test_loss']}"
+                writer.close("failed", f"loss is not finite in epoch {epoch} ({losses})", epoch)
+            elif round_ends:
                 entry = {k: row[k] for k in ("round", "remaining", "test_acc")}
                 writer.end_round(entry | {"layer_remaining": per_layer[p]})
+        trainer.should_stop = trainer.should_stop or all(w.closed for w in self.writers)
 
     def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         for writer in self.writers:
-            writer.close("done")
+            if not writer.closed:
+                writer.close("done")
 
     def on_exception(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, exception: BaseException
     ) -> None:
         for writer in self.writers:
-            writer.close("failed", reason=f"{type(exception).__name__}: {exception}")
+            if not writer.closed:
+                writer.close("failed", reason=f"{type(exception).__name__}: {exception}")

@@ -28,6 +28,11 @@ def compose(overrides: Sequence[str] = ()) -> DictConfig:
     """The resolved run config for command-line `overrides`, without Hydra (tests, notebooks)."""
     with initialize_config_dir(str(ROOT / "conf"), version_base="1.3"):
         cfg = hydra_compose("train", overrides=list(overrides), return_hydra_config=True)
+    return run_config(cfg)
+
+
+def run_config(cfg: DictConfig) -> DictConfig:
+    """The resolved run part of a full config (one with its `hydra` node)."""
     # The init name interpolates Hydra's choices, so resolve while this config is current.
     HydraConfig.instance().set_config(cfg)
     run_cfg = OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"])
@@ -50,22 +55,23 @@ def validate(cfgs: Sequence[DictConfig]) -> None:
             )
         if cfg.seed < 0:
             raise ValueError(f"seed must be a non-negative integer, got {cfg.seed}.")
-    shared = [_without_members(cfg) for cfg in cfgs]
+    shared = [without_members(cfg) for cfg in cfgs]
     if any(s != shared[0] for s in shared):
         raise ValueError("population members may differ only in init and seed.")
 
 
-def _without_members(cfg: DictConfig) -> dict[str, Any]:
+def without_members(cfg: DictConfig) -> dict[str, Any]:
     """The resolved config minus the per-member fields (and Hydra's own node)."""
     plain = OmegaConf.to_container(cfg, resolve=True)
     return {k: v for k, v in plain.items() if k not in (*MEMBER_KEYS, "hydra")}
 
 
-def run_info(cfg: DictConfig) -> dict[str, Any]:
-    """A member's identity and environment for its `run.json`."""
+def run_info(cfg: DictConfig, population: dict[str, Any]) -> dict[str, Any]:
+    """A member's identity, population and environment for its `run.json`."""
     return {
         "init": cfg.init.name,
         "seed": cfg.seed,
+        "population": population,
         "config": OmegaConf.to_container(cfg, resolve=True),
         "versions": {
             "python": platform.python_version(),
@@ -81,8 +87,18 @@ def data_dir(path: str) -> Path:
     return Path(path) if Path(path).is_absolute() else ROOT / path
 
 
-def train_population(cfgs: Sequence[DictConfig], run_dirs: Sequence[Path]) -> list[dict]:
-    """Train members that differ only in init and seed as one stacked population."""
+def train_population(
+    cfgs: Sequence[DictConfig],
+    run_dirs: Sequence[Path],
+    checkpoint_dir: Path | None = None,
+    callbacks: Sequence[pl.Callback] = (),
+    **trainer_kwargs: Any,
+) -> list[dict]:
+    """Train members that differ only in init and seed as one stacked population.
+
+    The population's checkpoint goes to `checkpoint_dir` (default: the first run's
+    `checkpoints/`); `callbacks` and `trainer_kwargs` are added to the configured Trainer.
+    """
     validate(cfgs)
     cfg, population = cfgs[0], len(cfgs)
     # Decaying values become subnormal floats, which the CPU handles many times slower.
@@ -94,15 +110,22 @@ def train_population(cfgs: Sequence[DictConfig], run_dirs: Sequence[Path]) -> li
         init = OmegaConf.to_container(c.init, resolve=True)
         initialize_member(model, member, InitMethod(**init), c.seed)
     pruning = instantiate(cfg.prune)
-    writers = [RunWriter(d, run_info(c)) for d, c in zip(run_dirs, cfgs, strict=True)]
+    checkpoint_dir = Path(checkpoint_dir or Path(run_dirs[0]) / "checkpoints")
+    runs = {"runs": [Path(d).name for d in run_dirs], "checkpoint_dir": str(checkpoint_dir)}
+    writers = [
+        RunWriter(d, run_info(c, runs | {"member": p}))
+        for p, (d, c) in enumerate(zip(run_dirs, cfgs, strict=True))
+    ]
     checkpoint = ModelCheckpoint(
-        dirpath=Path(run_dirs[0]) / "checkpoints",
+        dirpath=checkpoint_dir,
         save_top_k=0,
         save_last=True,
         save_on_train_epoch_end=True,
     )
-    callbacks = [pruning, RunRecorder(writers, pruning), checkpoint]
-    trainer = instantiate(cfg.trainer, callbacks=callbacks, default_root_dir=run_dirs[0])
+    callbacks = [pruning, RunRecorder(writers, pruning), checkpoint, *callbacks]
+    trainer = instantiate(
+        cfg.trainer, callbacks=callbacks, default_root_dir=run_dirs[0], **trainer_kwargs
+    )
     trainer.fit(LotteryModule(model, lr=cfg.lr), datamodule=datamodule)
     return [w.info for w in writers]
 

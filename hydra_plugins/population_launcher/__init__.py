@@ -1,0 +1,1 @@
+"""The population launcher: Hydra finds launchers in the `hydra_plugins` namespace package."""

@@ -1,0 +1,157 @@
+"""Sweep jobs packed into stacked populations and trained, one process per device."""
+
+import json
+import logging
+import math
+import multiprocessing
+import os
+import time
+from collections.abc import Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytorch_lightning as pl
+import torch
+from omegaconf import DictConfig
+
+from lottery_init.train import train_population, without_members
+
+log = logging.getLogger(__name__)
+# Progress lines are what this module is for, so they pass whatever level the root logger has.
+log.setLevel(logging.INFO)
+LOG_FORMAT = "[%(asctime)s][%(name)s][%(levelname)s] - %(message)s"
+# A population of this many members per CPU process is as fast per member as any larger one
+# (benchmarks/population.py on 2 cores), and it reports results sooner.
+CPU_POPULATION = 11
+# The device a pool worker claimed when it started.
+_claimed: str = "cpu"
+
+
+@dataclass
+class Population:
+    """Jobs trained together: their resolved configs, run folders and log files."""
+
+    label: str
+    cfgs: list[DictConfig]
+    run_dirs: list[Path]
+    log_files: list[Path]
+    checkpoint_dir: Path
+
+
+def visible_devices(devices: Sequence[str] | None) -> list[str]:
+    """The configured devices, or every visible GPU, or else the CPU."""
+    if devices:
+        return list(devices)
+    return [f"cuda:{i}" for i in range(torch.cuda.device_count())] or ["cpu"]
+
+
+def pack(cfgs: Sequence[DictConfig], max_population: int | None, devices: int) -> list[list[int]]:
+    """Indices of jobs grouped into populations: jobs that differ only in init and seed, at most
+    `max_population` per population, split evenly so that every device gets work."""
+    groups: dict[str, list[int]] = {}
+    for index, cfg in enumerate(cfgs):
+        groups.setdefault(json.dumps(without_members(cfg), sort_keys=True), []).append(index)
+    populations = []
+    for jobs in groups.values():
+        cap = max_population or len(jobs)
+        count = max(math.ceil(len(jobs) / cap), min(devices, len(jobs)))
+        size, extra = divmod(len(jobs), count)
+        starts = [k * size + min(k, extra) for k in range(count + 1)]
+        populations += [jobs[a:b] for a, b in zip(starts, starts[1:], strict=False)]
+    return populations
+
+
+def trainer_kwargs(device: str) -> dict[str, object]:
+    """Trainer arguments that place a population on `device` (`cpu` or `cuda:N`)."""
+    if device == "cpu":
+        return {"accelerator": "cpu", "devices": 1}
+    return {"accelerator": "gpu", "devices": [torch.device(device).index or 0]}
+
+
+class PopulationProgress(pl.Callback):
+    """One log line per epoch: which population, how far it is, its mean test accuracy."""
+
+    def __init__(self, label: str) -> None:
+        self.label, self._start = label, time.perf_counter()
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        done, total = trainer.current_epoch + 1, trainer.max_epochs
+        per_epoch = (time.perf_counter() - self._start) / done
+        acc = trainer.callback_metrics.get("test/acc", torch.tensor(float("nan"))).item()
+        log.info(
+            f"{self.label}: epoch {done}/{total}, mean test/acc {acc:.2%}, "
+            f"{per_epoch:.1f} s/epoch, {per_epoch * (total - done) / 60:.1f} min left"
+        )
+
+
+def train_packed(population: Population, device: str) -> list[dict]:
+    """Train one population on `device`, its log lines also going to each job's log file."""
+    handlers = [logging.FileHandler(path) for path in population.log_files]
+    root = logging.getLogger()
+    for handler in handlers:
+        handler.setFormatter(logging.Formatter(LOG_FORMAT))
+        root.addHandler(handler)
+    try:
+        names = ", ".join(d.name for d in population.run_dirs)
+        log.info(f"{population.label} on {device}: {names}")
+        return train_population(
+            population.cfgs,
+            population.run_dirs,
+            checkpoint_dir=population.checkpoint_dir,
+            callbacks=[PopulationProgress(population.label)],
+            enable_progress_bar=False,
+            **trainer_kwargs(device),
+        )
+    finally:
+        for handler in handlers:
+            root.removeHandler(handler)
+            handler.close()
+
+
+def _attempt(population: Population, device: str) -> list[dict] | Exception:
+    """The run infos of a trained population, or the exception that stopped it."""
+    try:
+        return train_packed(population, device)
+    except Exception as error:
+        # One failed population must not stop the sweep.
+        log.error(f"{population.label} failed: {type(error).__name__}: {error}")
+        return error
+
+
+def _claim(devices: "multiprocessing.Queue[str]", workers: int) -> None:
+    """Pool worker start: take a device of its own, log to stderr, share the CPU cores fairly."""
+    global _claimed
+    _claimed = devices.get()
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    if _claimed == "cpu":
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // workers))
+
+
+def _attempt_on_claimed(population: Population) -> list[dict] | Exception:
+    return _attempt(population, _claimed)
+
+
+def train_populations(
+    populations: Sequence[Population], devices: Sequence[str]
+) -> list[list[dict] | Exception]:
+    """Train every population: in this process on one device, else one process per device."""
+    if len(devices) == 1:
+        return [_attempt(p, devices[0]) for p in populations]
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    for device in devices:
+        queue.put(device)
+    with ProcessPoolExecutor(
+        len(devices), mp_context=context, initializer=_claim, initargs=(queue, len(devices))
+    ) as pool:
+        futures = [pool.submit(_attempt_on_claimed, p) for p in populations]
+        return [_result(f) for f in futures]
+
+
+def _result(future: Future) -> list[dict] | Exception:
+    """A worker's outcome; a worker that died counts as a failed population."""
+    try:
+        return future.result()
+    except Exception as error:
+        return error

@@ -1,0 +1,79 @@
+"""The population launcher against Hydra's basic launcher and the submitit plugin."""
+
+import subprocess
+import sys
+
+import pytest
+from helpers import TINY
+
+from lottery_init.results import COLUMNS, read_metrics, read_run
+from lottery_init.train import ROOT
+
+GRID = ["init=xavier_normal,kaiming_uniform", "seed=0,1", "epochs=2", "prune.every_n_epochs=1"]
+JOBS = ["0_xavier_normal_s0", "1_xavier_normal_s1", "2_kaiming_uniform_s0", "3_kaiming_uniform_s1"]
+# The files of a job folder that every launcher writes.
+JOB_FILES = {".hydra/config.yaml", ".hydra/hydra.yaml", ".hydra/overrides.yaml"}
+JOB_FILES |= {"metrics.csv", "run.json", "train.log", "tb"}
+
+
+def sweep(sweep_dir, *overrides: str) -> None:
+    """A tiny `--multirun` of the 2 x 2 grid into `sweep_dir`, in a subprocess."""
+    cmd = [sys.executable, "-m", "lottery_init.train", "--multirun", *GRID, *TINY]
+    cmd += [f"hydra.sweep.dir={sweep_dir}", *overrides]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=400)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
+def job_files(job_dir) -> set[str]:
+    """The paths under a job folder, with `tb/` and `checkpoints/` counted as one entry each."""
+    paths = {p.relative_to(job_dir).as_posix() for p in job_dir.rglob("*") if p.is_file()}
+    return {p.split("/")[0] if p.startswith(("tb/", "checkpoints/")) else p for p in paths}
+
+
+@pytest.fixture(scope="module")
+def basic_sweep(tmp_path_factory, mnist_raw):
+    sweep_dir = tmp_path_factory.mktemp("basic")
+    sweep(sweep_dir)
+    return sweep_dir
+
+
+@pytest.fixture(scope="module")
+def population_sweep(tmp_path_factory, mnist_raw):
+    """Two populations of two, trained by two worker processes on the CPU."""
+    sweep_dir = tmp_path_factory.mktemp("population")
+    sweep(sweep_dir, "hydra/launcher=population", "hydra.launcher.devices=[cpu,cpu]")
+    return sweep_dir
+
+
+def test_population_launcher_writes_the_folders_and_files_of_the_basic_one(
+    basic_sweep, population_sweep
+):
+    for sweep_dir in (basic_sweep, population_sweep):
+        assert sorted(p.parent.name for p in sweep_dir.glob("*/run.json")) == JOBS
+    for job in JOBS:
+        assert job_files(population_sweep / job) == JOB_FILES
+        assert job_files(basic_sweep / job) == JOB_FILES | {"checkpoints"}
+
+
+def test_population_launcher_metrics_match_the_basic_launcher(basic_sweep, population_sweep):
+    for job in JOBS:
+        basic, packed = read_metrics(basic_sweep / job), read_metrics(population_sweep / job)
+        assert len(basic) == len(packed) == 2
+        for b, p in zip(basic, packed, strict=True):
+            for column in set(COLUMNS) - {"seconds"}:
+                assert p[column] == pytest.approx(b[column], abs=1e-4), (job, column)
+
+
+def test_population_launcher_records_each_jobs_population(population_sweep):
+    infos = [read_run(population_sweep / job) for job in JOBS]
+    assert all(info["status"] == "done" for info in infos)
+    assert [info["population"]["runs"] for info in infos] == [JOBS[:2]] * 2 + [JOBS[2:]] * 2
+    assert [info["population"]["member"] for info in infos] == [0, 1, 0, 1]
+    assert (population_sweep / "populations" / "1" / "last.ckpt").is_file()
+
+
+def test_submitit_local_sweep_completes_with_four_done_runs(tmp_path, mnist_raw):
+    sweep(tmp_path, "hydra/launcher=submitit_local", "hydra.launcher.timeout_min=10")
+    runs = sorted(p.parent.name for p in tmp_path.glob("*/run.json"))
+    assert runs == JOBS
+    assert all(read_run(tmp_path / job)["status"] == "done" for job in JOBS)
