@@ -5,6 +5,7 @@ import sys
 
 import pytest
 from helpers import TINY
+from hydra import compose, initialize_config_dir
 
 from lottery_init.results import COLUMNS, read_metrics, read_run
 from lottery_init.train import ROOT
@@ -77,3 +78,22 @@ def test_submitit_local_sweep_completes_with_four_done_runs(tmp_path, mnist_raw)
     runs = sorted(p.parent.name for p in tmp_path.glob("*/run.json"))
     assert runs == JOBS
     assert all(read_run(tmp_path / job)["status"] == "done" for job in JOBS)
+
+
+def test_a_bad_job_stops_the_population_sweep_before_any_training(tmp_path, mnist_raw):
+    cmd = [sys.executable, "-m", "lottery_init.train", "--multirun", *GRID, *TINY]
+    cmd += ["prune.rate=0.2,1.5", "hydra/launcher=population", f"hydra.sweep.dir={tmp_path}"]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode != 0
+    assert "prune.rate must lie in (0, 1), got 1.5." in done.stderr
+    assert not list(tmp_path.rglob("metrics.csv"))
+
+
+def test_seed_paper_experiment_is_the_studys_grid_on_the_population_launcher():
+    with initialize_config_dir(str(ROOT / "conf"), version_base="1.3"):
+        cfg = compose("train", overrides=["experiment=seed_paper"], return_hydra_config=True)
+    assert (cfg.epochs, cfg.lr, cfg.batch_size) == (100, 0.0012, 60)
+    assert (cfg.prune.rate, cfg.prune.every_n_epochs, cfg.prune.scope) == (0.2, 5, "layer")
+    assert (list(cfg.model.hidden), cfg.model.negative_slope) == ([300, 100], 0.05)
+    assert cfg.hydra.sweeper.params == {"init": "glob(*)", "seed": "range(11)"}
+    assert cfg.hydra.launcher._target_.endswith("PopulationLauncher")
