@@ -7,7 +7,7 @@ ARGS   ?=
 SWEEP  ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install train test sweep lint format tensorboard benchmark clean
+.PHONY: help install train test sweep report lint format tensorboard benchmark clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -30,6 +30,10 @@ test: $(STAMP) ## lint, format check and the test suite (no GPU needed)
 
 sweep: $(STAMP) ## the study's grid (8 inits x 11 seeds) packed into populations, every GPU used
 	$(PY) -m lottery_init.train --multirun experiment=seed_paper $(ARGS)
+
+report: $(STAMP) ## figures, tables and conclusions of a sweep: make report SWEEP=outputs/sweeps/<time>
+	@test -n "$(SWEEP)" || { echo 'name the sweep folder: make report SWEEP=outputs/sweeps/<time>'; exit 2; }
+	$(PY) -m lottery_init.report $(SWEEP)
 
 tensorboard: $(STAMP) ## TensorBoard over every run and sweep in outputs/
 	$(VENV)/bin/tensorboard --logdir outputs/

@@ -1,0 +1,75 @@
+"""The init methods' weight distributions per layer: densities from the formulas, checked
+against weights drawn by the project's own initializer (the study's Figure 1)."""
+
+import math
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from lottery_init.figures import panels
+from lottery_init.initializers import InitMethod, initialize_member
+from lottery_init.models import LeNet
+
+
+def layer_shapes(config: dict) -> list[tuple[int, int]]:
+    """(fan_in, fan_out) of each layer of a run's LeNet."""
+    model = config.get("model", {})
+    sizes = [784, *model.get("hidden", [300, 100]), 10]
+    return list(zip(sizes, sizes[1:], strict=False))
+
+
+def sampled_weights(
+    method: InitMethod, shapes: list[tuple[int, int]], seed: int = 0
+) -> list[np.ndarray]:
+    """One member's θ₀ weights per layer, drawn by the project's own initializer."""
+    model = LeNet(1, shapes[0][0], [out for _, out in shapes[:-1]], shapes[-1][1])
+    initialize_member(model, 0, method, seed)
+    return [layer.weight[0].detach().flatten().numpy() for layer in model.layers]
+
+
+def density(method: InitMethod, fan_in: int, fan_out: int, x: np.ndarray) -> np.ndarray:
+    """The init method's probability density at `x` for one layer, from its formula."""
+    spread = method.spread(fan_in, fan_out)
+    if method.distribution == "uniform":
+        return np.where(np.abs(x) <= spread, 1 / (2 * spread), 0.0)
+    return np.exp(-0.5 * (x / spread) ** 2) / (spread * math.sqrt(2 * math.pi))
+
+
+def init_distributions(methods: list[InitMethod], shapes: list[tuple[int, int]]) -> Figure:
+    """Each method's density in each layer from its formula (lines) over sampled weights
+    (steps); one row per group of methods, as in `panels`."""
+    samples = {method.name: sampled_weights(method, shapes) for method in methods}
+    by_name = {method.name: method for method in methods}
+    groups = panels(list(by_name))
+    fig = Figure(figsize=(5 * len(shapes), 4 * len(groups)), layout="constrained")
+    rows = fig.subplots(len(groups), len(shapes), squeeze=False)
+    for axes, (title, names) in zip(rows, groups, strict=True):
+        for layer, (ax, (fan_in, fan_out)) in enumerate(zip(axes, shapes, strict=True)):
+            group = [by_name[name] for name in names]
+            width = max(3.5 * m.spread(fan_in, fan_out) for m in group)
+            x = np.linspace(-width, width, 801)
+            for method in group:
+                (line,) = ax.plot(x, density(method, fan_in, fan_out, x), label=method.name)
+                sample = samples[method.name][layer]
+                style = {"histtype": "step", "color": line.get_color(), "alpha": 0.35}
+                ax.hist(sample, bins=80, range=(-width, width), density=True, **style)
+            ax.set(title=f"layer {layer + 1}: {fan_in} → {fan_out}", xlabel="weight")
+        axes[0].set_ylabel(f"density ({title})")
+        axes[0].legend(fontsize="x-small")
+    return fig
+
+
+def init_check(methods: list[InitMethod], shapes: list[tuple[int, int]]) -> list[str]:
+    """Markdown rows: each method's formula standard deviation against its sampled weights'."""
+    lines = ["| init | layer | formula std | sampled std | difference |", "|---|---|---|---|---|"]
+    for method in methods:
+        samples = sampled_weights(method, shapes)
+        for layer, ((fan_in, fan_out), sample) in enumerate(zip(shapes, samples, strict=True)):
+            spread = method.spread(fan_in, fan_out)
+            std = spread / np.sqrt(3) if method.distribution == "uniform" else spread
+            found = float(sample.std())
+            lines.append(
+                f"| {method.name} | {layer + 1} | {std:.5f} | {found:.5f} "
+                f"| {found / std - 1:+.2%} |"
+            )
+    return lines

@@ -1,0 +1,112 @@
+"""The study's result figures from a sweep, as matplotlib `Figure`s (no pyplot: any backend)."""
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.ticker import FixedLocator, NullLocator
+
+from lottery_init.summary import RoundStat
+from lottery_init.sweep import Run
+
+
+def panels(inits: Sequence[str]) -> list[tuple[str, list[str]]]:
+    """The study's two groups: the standard methods, and the narrowed and widened Xavier ones."""
+    variants = [i for i in inits if i.endswith(("_half", "_double"))]
+    standard = [i for i in inits if i not in variants]
+    groups = [
+        ("standard methods", standard),
+        ("Xavier narrowed (half) and widened (double)", variants),
+    ]
+    return [(title, sorted(group)) for title, group in groups if group]
+
+
+def _remaining_axis(ax: object, remaining: Sequence[float]) -> None:
+    """Log-scaled weights-remaining axis from 100% down, sparsity growing to the right."""
+    ax.set_xscale("log")
+    ticks = sorted({round(r * 100, 1) for r in remaining}, reverse=True)[::2]
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.set_xticklabels([f"{t:g}" for t in ticks])
+    ax.set_xlim(max(remaining) * 100 * 1.15, min(remaining) * 100 / 1.15)
+    ax.set_xlabel("weights remaining (%)")
+
+
+def tickets(stats: list[RoundStat]) -> Figure:
+    """Mean ± std (over seeds) round-end test accuracy against weights remaining, per method."""
+    groups = panels(sorted({s.init for s in stats}))
+    fig = Figure(figsize=(7 * len(groups), 5), layout="constrained")
+    for ax, (title, inits) in zip(
+        fig.subplots(1, len(groups), squeeze=False)[0], groups, strict=True
+    ):
+        for init in inits:
+            rows = [s for s in stats if s.init == init]
+            ax.errorbar(
+                [s.remaining * 100 for s in rows],
+                [s.mean * 100 for s in rows],
+                yerr=[0 if math.isnan(s.std) else s.std * 100 for s in rows],
+                marker="o",
+                markersize=3,
+                capsize=3,
+                label=init,
+            )
+        dense = [s.mean * 100 for s in stats if s.round == 0 and s.init in inits]
+        ax.axhline(float(np.mean(dense)), color="grey", linestyle="--", label="dense (mean)")
+        _remaining_axis(ax, [s.remaining for s in stats])
+        ax.set(title=title, ylabel="test accuracy at round end (%)")
+        ax.legend(fontsize="small")
+    return fig
+
+
+def curves(usable: dict[str, list[Run]]) -> Figure:
+    """Test accuracy per epoch over the whole run, mean ± std over seeds, per method."""
+    groups = panels(sorted(usable))
+    fig = Figure(figsize=(7 * len(groups), 5), layout="constrained")
+    for ax, (title, inits) in zip(
+        fig.subplots(1, len(groups), squeeze=False)[0], groups, strict=True
+    ):
+        for init in inits:
+            epochs = min(len(run.metrics) for run in usable[init])
+            if epochs == 0:
+                continue
+            acc = np.array(
+                [[row["test_acc"] * 100 for row in run.metrics[:epochs]] for run in usable[init]]
+            )
+            mean, std = acc.mean(axis=0), acc.std(axis=0, ddof=1) if len(acc) > 1 else 0 * acc[0]
+            (line,) = ax.plot(np.arange(1, epochs + 1), mean, label=init, linewidth=1)
+            ax.fill_between(
+                np.arange(1, epochs + 1), mean - std, mean + std, color=line.get_color(), alpha=0.2
+            )
+        ax.set(title=title, xlabel="epoch", ylabel="test accuracy (%)")
+        ax.legend(fontsize="small")
+    return fig
+
+
+def remaining(run: Run) -> Figure:
+    """Weights remaining over the epochs of one run, overall and per layer (study's Figure 2)."""
+    fig = Figure(figsize=(7, 4), layout="constrained")
+    ax = fig.subplots()
+    epochs = [row["epoch"] + 1 for row in run.metrics]
+    ax.step(
+        epochs, [row["remaining"] * 100 for row in run.metrics], where="post", label="all weights"
+    )
+    layers = len(run.rounds[0]["layer_remaining"]) if run.rounds else 0
+    for layer in range(layers):
+        ends = [(r["round"], r["layer_remaining"][layer] * 100) for r in run.rounds]
+        period = len(run.metrics) / max(len(run.rounds), 1)
+        ax.step(
+            [r * period + 1 for r, _ in ends],
+            [v for _, v in ends],
+            where="post",
+            linestyle=":",
+            label=f"layer {layer + 1}",
+        )
+    ax.set(
+        title=f"{run.init}, seed {run.seed}",
+        xlabel="epoch",
+        ylabel="weights remaining (%)",
+        yscale="log",
+    )
+    ax.legend(fontsize="small")
+    return fig

@@ -1,0 +1,84 @@
+"""`python -m lottery_init.report SWEEP_DIR`: a sweep's figures, tables and conclusions.
+
+Reads `run.json` and `metrics.csv` files only (any depth, any launcher, finished or not) and
+writes `SWEEP_DIR/report/`: tickets.png, init_distributions.png, remaining.png, curves.png,
+summary.csv, summary.md and report.md.
+"""
+
+import argparse
+from collections.abc import Sequence
+from pathlib import Path
+
+from lottery_init import distributions, figures
+from lottery_init.conclusions import conclusions
+from lottery_init.initializers import InitMethod
+from lottery_init.summary import round_stats, thresholds
+from lottery_init.sweep import Sweep, load_sweep
+from lottery_init.tables import summary_markdown, write_csv
+
+FIGURES = {
+    "tickets.png": "Round-end test accuracy against weights remaining (mean ± std over seeds)",
+    "curves.png": "Test accuracy over every epoch of the run (mean ± std over seeds)",
+    "remaining.png": "Weights remaining over the epochs of one run",
+    "init_distributions.png": "Each init method's density per layer: formula and sampled weights",
+}
+
+
+def init_methods(sweep: Sweep) -> list[InitMethod]:
+    """The init methods of the sweep, as their runs recorded them."""
+    return [InitMethod(**runs[0].config["init"]) for _, runs in sorted(sweep.usable.items())]
+
+
+def left_out(sweep: Sweep) -> list[str]:
+    """Markdown lines on the runs the means leave out, and on unfinished runs."""
+    lines = [f"- {init}, seed {seed}: {why}" for init, seed, why in sweep.left_out]
+    lines += [
+        f"- {r.init}, seed {r.seed}: still running, {len(r.rounds)} rounds so far (used)"
+        for r in sweep.running
+    ]
+    return lines or ["- none: every init × seed pair has a finished run"]
+
+
+def write_report(sweep_dir: Path) -> Path:
+    """Write every figure and table of the sweep under `sweep_dir` into its `report/` folder."""
+    sweep = load_sweep(sweep_dir)
+    if not sweep.usable:
+        raise SystemExit(f"No usable run under {sweep_dir}: no run.json that is running or done.")
+    out = Path(sweep_dir) / "report"
+    out.mkdir(exist_ok=True)
+    stats = round_stats(sweep.usable)
+    runs = [run for group in sweep.usable.values() for run in group]
+    shapes = distributions.layer_shapes(runs[0].config)
+    methods = init_methods(sweep)
+    drawn = {
+        "tickets.png": figures.tickets(stats),
+        "curves.png": figures.curves(sweep.usable),
+        "remaining.png": figures.remaining(max(runs, key=lambda r: len(r.metrics))),
+        "init_distributions.png": distributions.init_distributions(methods, shapes),
+    }
+    for name, fig in drawn.items():
+        fig.savefig(out / name, dpi=110)
+    write_csv(out / "summary.csv", stats)
+    summary = summary_markdown(stats, thresholds(stats))
+    (out / "summary.md").write_text(summary)
+    seeds = len({r.seed for r in runs})
+    text = [f"# Report: {Path(sweep_dir).name}", ""]
+    text += [f"{len(runs)} runs used ({len(sweep.usable)} init methods, {seeds} seeds).", ""]
+    text += ["## Runs left out of the means", "", *left_out(sweep), ""]
+    text += [line for name, caption in FIGURES.items() for line in (f"![{caption}]({name})", "")]
+    text += [summary, conclusions(stats), "## Init formulas against sampled weights", ""]
+    text += distributions.init_check(methods, shapes)
+    (out / "report.md").write_text("\n".join(text) + "\n")
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Command line: the sweep folder in, `report/` out."""
+    parser = argparse.ArgumentParser(description="The study's figures and tables from a sweep.")
+    parser.add_argument("sweep_dir", type=Path, help="a sweep (or any folder) holding run folders")
+    out = write_report(parser.parse_args(argv).sweep_dir)
+    print(f"report written to {out}/ (start with report.md)")
+
+
+if __name__ == "__main__":
+    main()

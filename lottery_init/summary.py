@@ -1,0 +1,98 @@
+"""The study's numbers from a sweep: per-round means, winning-ticket thresholds, significance."""
+
+import math
+from dataclasses import dataclass
+
+from lottery_init.stats import holm, mean_std, welch
+from lottery_init.sweep import Run
+
+ALPHA = 0.05
+
+
+@dataclass
+class RoundStat:
+    """Test accuracy at the end of one round for one init method, over its seeds."""
+
+    init: str
+    round: int
+    remaining: float
+    accs: dict[int, float]
+    mean: float
+    std: float
+    p_vs_best: float = math.nan  # Holm-adjusted Welch p against the round's best method
+
+    @property
+    def n(self) -> int:
+        return len(self.accs)
+
+    @property
+    def significant(self) -> bool:
+        return self.p_vs_best < ALPHA
+
+
+@dataclass
+class Threshold:
+    """Dense accuracy and the smallest remaining fraction that still holds winning tickets."""
+
+    init: str
+    dense: float
+    by_mean: float  # mean accuracy at round end >= the method's dense mean
+    every_seed: float  # every seed's accuracy >= its own dense accuracy
+
+
+def round_stats(usable: dict[str, list[Run]]) -> list[RoundStat]:
+    """Mean and standard deviation over seeds of each method's round-end test accuracy."""
+    stats = []
+    for init, runs in sorted(usable.items()):
+        rounds: dict[int, list[tuple[int, dict]]] = {}
+        for run in runs:
+            for entry in run.rounds:
+                rounds.setdefault(entry["round"], []).append((run.seed, entry))
+        for r, entries in sorted(rounds.items()):
+            accs = {seed: e["test_acc"] for seed, e in entries}
+            remaining = sum(e["remaining"] for _, e in entries) / len(entries)
+            stats.append(RoundStat(init, r, remaining, accs, *mean_std(list(accs.values()))))
+    compare_with_best(stats)
+    return stats
+
+
+def compare_with_best(stats: list[RoundStat]) -> None:
+    """Per round, Welch's test of every method against the best mean, Holm-corrected."""
+    for r in sorted({s.round for s in stats}):
+        row = [s for s in stats if s.round == r]
+        best = max(row, key=lambda s: s.mean)
+        others = [s for s in row if s is not best]
+        raw = [welch(list(best.accs.values()), list(s.accs.values()))[2] for s in others]
+        for s, p in zip(others, holm(raw), strict=True):
+            s.p_vs_best = p
+
+
+def best_of(stats: list[RoundStat], r: int) -> RoundStat:
+    """The method with the highest mean in round `r`."""
+    return max((s for s in stats if s.round == r), key=lambda s: s.mean)
+
+
+def thresholds(stats: list[RoundStat]) -> list[Threshold]:
+    """Each method's dense (round 0) accuracy and smallest winning-ticket remaining fractions."""
+    result = []
+    for init in sorted({s.init for s in stats}):
+        rows = [s for s in stats if s.init == init]
+        dense = next((s for s in rows if s.round == 0), None)
+        if dense is None:
+            continue
+        by_mean = [s.remaining for s in rows if s.mean >= dense.mean]
+        every = [
+            s.remaining
+            for s in rows
+            if all(acc >= dense.accs[seed] for seed, acc in s.accs.items() if seed in dense.accs)
+        ]
+        result.append(Threshold(init, dense.mean, min(by_mean), min(every)))
+    return result
+
+
+def pair_rounds(stats: list[RoundStat], a: str, b: str) -> list[tuple[RoundStat, RoundStat, float]]:
+    """Rounds where both methods have results: (a, b, Holm-adjusted Welch p over the rounds)."""
+    rows = {(s.init, s.round): s for s in stats}
+    pairs = [(rows[a, r], rows[b, r]) for (i, r) in rows if i == a and (b, r) in rows]
+    raw = [welch(list(x.accs.values()), list(y.accs.values()))[2] for x, y in pairs]
+    return [(x, y, p) for (x, y), p in zip(pairs, holm(raw), strict=True)]

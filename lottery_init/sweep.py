@@ -1,0 +1,75 @@
+"""Reading a sweep: every run's `run.json` and `metrics.csv` under a folder, at any depth."""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lottery_init.results import read_metrics, read_run
+
+
+@dataclass
+class Run:
+    """One run as its files describe it."""
+
+    dir: Path
+    init: str
+    seed: int
+    status: str
+    rounds: list[dict[str, Any]]
+    metrics: list[dict[str, float]]
+    config: dict[str, Any] = field(default_factory=dict)
+    reason: str | None = None
+
+
+@dataclass
+class Sweep:
+    """The runs a report uses, grouped by init method, and the ones it leaves out, with why."""
+
+    usable: dict[str, list[Run]]
+    left_out: list[tuple[str, int, str]]
+    running: list[Run]
+
+
+def read_runs(folder: str | Path) -> list[Run]:
+    """Every run under `folder` (any depth, any launcher), sorted by init, seed and folder."""
+    runs = []
+    for path in Path(folder).rglob("run.json"):
+        info = read_run(path.parent)
+        has_metrics = (path.parent / "metrics.csv").exists()
+        runs.append(
+            Run(
+                dir=path.parent,
+                init=info["init"],
+                seed=int(info["seed"]),
+                status=info["status"],
+                rounds=info.get("rounds", []),
+                metrics=read_metrics(path.parent) if has_metrics else [],
+                config=info.get("config", {}),
+                reason=info.get("reason"),
+            )
+        )
+    return sorted(runs, key=lambda r: (r.init, r.seed, str(r.dir)))
+
+
+def load_sweep(folder: str | Path) -> Sweep:
+    """The sweep under `folder`: failed runs, repeats and missing init × seed pairs are left
+    out and listed; unfinished runs count with the rounds they have completed."""
+    runs = read_runs(folder)
+    usable: dict[str, list[Run]] = {}
+    left_out: list[tuple[str, int, str]] = []
+    seen: set[tuple[str, int]] = set()
+    for run in runs:
+        key = (run.init, run.seed)
+        if run.status == "failed":
+            left_out.append((*key, f"failed: {run.reason or 'no reason recorded'}"))
+        elif key in seen:
+            left_out.append((*key, f"repeat, not used: {run.dir}"))
+        else:
+            seen.add(key)
+            usable.setdefault(run.init, []).append(run)
+    inits = sorted({r.init for r in runs})
+    seeds = sorted({r.seed for r in runs})
+    attempted = {(r.init, r.seed) for r in runs}
+    left_out += [(i, s, "missing") for i in inits for s in seeds if (i, s) not in attempted]
+    running = [r for group in usable.values() for r in group if r.status != "done"]
+    return Sweep(usable, sorted(left_out), running)

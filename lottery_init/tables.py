@@ -1,0 +1,96 @@
+"""The report's tables: `summary.csv` and the markdown of `summary.md`."""
+
+import csv
+import math
+from pathlib import Path
+
+from lottery_init.summary import ALPHA, RoundStat, Threshold, best_of
+
+
+def _acc(value: float) -> str:
+    return "–" if math.isnan(value) else f"{value * 100:.2f}"
+
+
+def write_csv(path: Path, stats: list[RoundStat]) -> None:
+    """One row per init method and round: remaining, n, mean, std, p against the round's best."""
+    with open(path, "w", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(
+            ["init", "round", "remaining", "n", "mean_test_acc", "std_test_acc"]
+            + ["p_vs_best_holm", "significant"]
+        )
+        for s in stats:
+            out.writerow(
+                [s.init, s.round, s.remaining, s.n, s.mean, s.std, s.p_vs_best, s.significant]
+            )
+
+
+def accuracy_table(stats: list[RoundStat]) -> list[str]:
+    """Rounds down, methods across: mean ± std (n) of round-end test accuracy, in percent."""
+    inits = sorted({s.init for s in stats})
+    cells = {(s.init, s.round): s for s in stats}
+    lines = ["| round | remaining | " + " | ".join(inits) + " |", "|---|---|" + "---|" * len(inits)]
+    for r in sorted({s.round for s in stats}):
+        row = [cells.get((i, r)) for i in inits]
+        remaining = next(s.remaining for s in row if s is not None)
+        text = [f"{_acc(s.mean)} ± {_acc(s.std)} ({s.n})" if s else "" for s in row]
+        lines.append(f"| {r} | {remaining:.1%} | " + " | ".join(text) + " |")
+    return lines
+
+
+def threshold_table(limits: list[Threshold]) -> list[str]:
+    """Per method: dense accuracy and the smallest remaining fractions holding winning tickets."""
+    lines = ["| init | dense test acc (%) | winning tickets down to (mean) | every seed down to |"]
+    lines.append("|---|---|---|---|")
+    lines += [
+        f"| {t.init} | {_acc(t.dense)} | {t.by_mean:.1%} | {t.every_seed:.1%} |" for t in limits
+    ]
+    return lines
+
+
+def significance_table(stats: list[RoundStat]) -> list[str]:
+    """Per round: the best method, and which others differ from it (Holm-adjusted p)."""
+    lines = [
+        "| round | remaining | best (mean %) | significantly below the best "
+        "| not significantly below |"
+    ]
+    lines.append("|---|---|---|---|---|")
+    for r in sorted({s.round for s in stats}):
+        best = best_of(stats, r)
+        others = sorted(
+            (s for s in stats if s.round == r and s is not best), key=lambda s: s.p_vs_best
+        )
+        below = ", ".join(f"{s.init} (p = {s.p_vs_best:.2g})" for s in others if s.significant)
+        level = ", ".join(f"{s.init} (p = {s.p_vs_best:.2g})" for s in others if not s.significant)
+        lines.append(
+            f"| {r} | {best.remaining:.1%} | {best.init} ({_acc(best.mean)}) "
+            f"| {below or '–'} | {level or '–'} |"
+        )
+    return lines
+
+
+def summary_markdown(stats: list[RoundStat], limits: list[Threshold]) -> str:
+    """`summary.md`: the three tables, with what each number means."""
+    parts = [
+        "## Test accuracy at the end of each round (%)",
+        "",
+        "Mean ± standard deviation over seeds (n seeds), measured right before pruning.",
+        "",
+        *accuracy_table(stats),
+        "",
+        "## Winning tickets",
+        "",
+        "Smallest weights-remaining fraction at which the method's mean round-end test accuracy "
+        "is at least its own dense (round 0) mean, and at which every seed's accuracy is at "
+        "least that seed's own dense accuracy.",
+        "",
+        *threshold_table(limits),
+        "",
+        "## Which methods differ from the best one",
+        "",
+        "Welch's t-test of each method against the round's best mean, Holm-corrected over the "
+        f"methods of the round; significant: p < {ALPHA}.",
+        "",
+        *significance_table(stats),
+    ]
+    return "\n".join(parts) + "\n"
