@@ -18,9 +18,10 @@ from torch import nn
 from torch.nn import functional as F
 
 from lottery_init import mnist
+from lottery_init.config import ROOT, compose
 from lottery_init.data import normalize
 from lottery_init.results import read_metrics
-from lottery_init.train import ROOT, compose, train
+from lottery_init.train import train
 
 
 def plain_epochs(epochs: int = 2) -> float:

@@ -17,12 +17,13 @@ import torch
 from torch.nn import functional as F
 
 from lottery_init import mnist
+from lottery_init.config import ROOT, compose
 from lottery_init.data import PopulationBatches, normalize
 from lottery_init.initializers import InitMethod, initialize_member
 from lottery_init.models import LeNet
 from lottery_init.results import read_metrics
 from lottery_init.seeding import generator
-from lottery_init.train import ROOT, compose, train_population
+from lottery_init.train import train_population
 
 STEPS_PER_EPOCH = 1000  # 60,000 images in batches of 60
 CHUNK = 50

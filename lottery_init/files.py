@@ -1,8 +1,13 @@
 """Atomic file writes: a reader sees the old file or the new one, never half of one."""
 
+import io
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
+
+import torch
+from pytorch_lightning.plugins import TorchCheckpointIO
 
 
 def atomic_write(path: Path, data: bytes) -> None:
@@ -13,3 +18,15 @@ def atomic_write(path: Path, data: bytes) -> None:
         os.fsync(f.fileno())
     os.chmod(f.name, 0o644)
     os.replace(f.name, path)
+
+
+class AtomicCheckpointIO(TorchCheckpointIO):
+    """Lightning checkpoints written atomically, so a killed process never leaves half of one."""
+
+    def save_checkpoint(
+        self, checkpoint: dict[str, Any], path: str | Path, storage_options: Any = None
+    ) -> None:
+        buffer = io.BytesIO()
+        torch.save(checkpoint, buffer)
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(Path(path), buffer.getvalue())

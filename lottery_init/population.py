@@ -15,7 +15,8 @@ import pytorch_lightning as pl
 import torch
 from omegaconf import DictConfig
 
-from lottery_init.train import train_population, without_members
+from lottery_init.config import without_members
+from lottery_init.train import train_population
 
 log = logging.getLogger(__name__)
 # Progress lines are what this module is for, so they pass whatever level the root logger has.

@@ -43,19 +43,40 @@ def read_metrics(run_dir: str | Path) -> list[dict[str, float]]:
 
 
 class RunWriter:
-    """The files of one run folder: appends epochs, keeps `run.json` current."""
+    """The files of one run folder: appends epochs, keeps `run.json` current.
 
-    def __init__(self, run_dir: str | Path, info: dict[str, Any]) -> None:
+    With `resume_epoch`, the folder keeps what it holds of its first `resume_epoch` epochs (rows,
+    round table, TensorBoard events) and continues from there; without, it starts afresh. A
+    member that diverged within those epochs stays `failed` and takes no further rows."""
+
+    def __init__(
+        self, run_dir: str | Path, info: dict[str, Any], resume_epoch: int | None = None
+    ) -> None:
         self.dir = Path(run_dir)
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.info = {**info, "status": "running", "rounds": []}
+        start = resume_epoch or 0
+        old = read_run(self.dir) if start and (self.dir / "run.json").exists() else {}
+        if old.get("status") == "failed" and old.get("failed_epoch", start) < start:
+            self.info, self._closed = old, True
+            return
+        rounds = [r for r in old.get("rounds", []) if r.get("epoch", start) < start]
+        self.info, self._closed = {**info, "status": "running", "rounds": rounds}, False
         write_json(self.dir / "run.json", self.info)
-        new = not (self.dir / "metrics.csv").exists()
+        atomic_write(self.dir / "metrics.csv", self._kept_rows(start).encode())
         self._csv = open(self.dir / "metrics.csv", "a", newline="")  # noqa: SIM115
         self._rows = csv.writer(self._csv)
-        if new:
-            self._rows.writerow(COLUMNS)
-        self.tb = SummaryWriter(str(self.dir / "tb"))
+        # Events of epochs at or after the start, left by an interrupted run, are dropped.
+        self.tb = SummaryWriter(str(self.dir / "tb"), purge_step=start)
+
+    def _kept_rows(self, start: int) -> str:
+        """The header and the text of the rows of epochs before `start`, byte for byte."""
+        header = ",".join(COLUMNS) + "\r\n"
+        path = self.dir / "metrics.csv"
+        if not start or not path.exists():
+            return header
+        with open(path, newline="") as f:
+            lines = f.read().splitlines(keepends=True)[1:]
+        return header + "".join(line for line in lines if int(line.split(",")[0]) < start)
 
     def epoch(self, row: dict[str, float]) -> None:
         """Append one epoch's row to `metrics.csv` (flushed) and to TensorBoard."""
@@ -73,7 +94,7 @@ class RunWriter:
     @property
     def closed(self) -> bool:
         """Whether the run has been marked `done` or `failed`."""
-        return self._csv.closed
+        return self._closed
 
     def close(self, status: str, reason: str | None = None, epoch: int | None = None) -> None:
         """Mark the run `done` or `failed`, with hparams for TensorBoard's HParams view."""
@@ -88,6 +109,7 @@ class RunWriter:
         self.tb.add_hparams(hparams, {"hparam/final_test_acc": final}, run_name=".")
         self.tb.close()
         self._csv.close()
+        self._closed = True
 
 
 class RunRecorder(pl.Callback):
@@ -119,7 +141,7 @@ class RunRecorder(pl.Callback):
                 losses = f"train {row['train_loss']}, test {row['test_loss']}"
                 writer.close("failed", f"loss is not finite in epoch {epoch} ({losses})", epoch)
             elif round_ends:
-                entry = {k: row[k] for k in ("round", "remaining", "test_acc")}
+                entry = {k: row[k] for k in ("epoch", "round", "remaining", "test_acc")}
                 writer.end_round(entry | {"layer_remaining": per_layer[p]})
         trainer.should_stop = trainer.should_stop or all(w.closed for w in self.writers)
 

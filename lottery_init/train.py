@@ -1,5 +1,6 @@
 """`python -m lottery_init.train`: the Hydra entry point over a plain, testable `train`."""
 
+import logging
 import platform
 from collections.abc import Sequence
 from pathlib import Path
@@ -8,62 +9,19 @@ from typing import Any
 import hydra
 import pytorch_lightning as pl
 import torch
-from hydra import compose as hydra_compose
-from hydra import initialize_config_dir
 from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.callbacks import ModelCheckpoint
 
+from lottery_init.config import ROOT, data_dir, validate
+from lottery_init.files import AtomicCheckpointIO
 from lottery_init.initializers import InitMethod, initialize_member
 from lottery_init.module import LotteryModule
-from lottery_init.pruning import SCOPES
-from lottery_init.results import RunRecorder, RunWriter
+from lottery_init.results import RunRecorder, RunWriter, read_run
+from lottery_init.resume import finished, git_commit, resume_point
 
-ROOT = Path(__file__).resolve().parents[1]
-MEMBER_KEYS = ("init", "seed")
-
-
-def compose(overrides: Sequence[str] = ()) -> DictConfig:
-    """The resolved run config for command-line `overrides`, without Hydra (tests, notebooks)."""
-    with initialize_config_dir(str(ROOT / "conf"), version_base="1.3"):
-        cfg = hydra_compose("train", overrides=list(overrides), return_hydra_config=True)
-    return run_config(cfg)
-
-
-def run_config(cfg: DictConfig) -> DictConfig:
-    """The resolved run part of a full config (one with its `hydra` node)."""
-    # The init name interpolates Hydra's choices, so resolve while this config is current.
-    HydraConfig.instance().set_config(cfg)
-    run_cfg = OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"])
-    OmegaConf.resolve(run_cfg)
-    return run_cfg
-
-
-def validate(cfgs: Sequence[DictConfig]) -> None:
-    """Stop before any work, with one sentence, on a config the study cannot run."""
-    for cfg in cfgs:
-        InitMethod(**cfg.init)
-        if not 0 < cfg.prune.rate < 1:
-            raise ValueError(f"prune.rate must lie in (0, 1), got {cfg.prune.rate}.")
-        if cfg.prune.scope not in SCOPES:
-            raise ValueError(f"prune.scope must be one of {SCOPES}, got {cfg.prune.scope!r}.")
-        if cfg.epochs < 1 or cfg.prune.every_n_epochs < 1 or cfg.epochs % cfg.prune.every_n_epochs:
-            raise ValueError(
-                f"epochs ({cfg.epochs}) must be a positive multiple of "
-                f"prune.every_n_epochs ({cfg.prune.every_n_epochs})."
-            )
-        if cfg.seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {cfg.seed}.")
-    shared = [without_members(cfg) for cfg in cfgs]
-    if any(s != shared[0] for s in shared):
-        raise ValueError("population members may differ only in init and seed.")
-
-
-def without_members(cfg: DictConfig) -> dict[str, Any]:
-    """The resolved config minus the per-member fields (and Hydra's own node)."""
-    plain = OmegaConf.to_container(cfg, resolve=True)
-    return {k: v for k, v in plain.items() if k not in (*MEMBER_KEYS, "hydra")}
+log = logging.getLogger(__name__)
 
 
 def run_info(cfg: DictConfig, population: dict[str, Any]) -> dict[str, Any]:
@@ -79,12 +37,20 @@ def run_info(cfg: DictConfig, population: dict[str, Any]) -> dict[str, Any]:
             "pytorch_lightning": pl.__version__,
             "hydra": hydra.__version__,
         },
+        "git": git_commit(ROOT),
     }
 
 
-def data_dir(path: str) -> Path:
-    """A configured data folder; relative paths start at the repository root."""
-    return Path(path) if Path(path).is_absolute() else ROOT / path
+def _population(cfgs: Sequence[DictConfig]) -> tuple[pl.LightningDataModule, LotteryModule]:
+    """The data and the stacked, initialized model of a population."""
+    cfg = cfgs[0]
+    seeds = [c.seed for c in cfgs]
+    datamodule = instantiate(cfg.data, seeds=seeds, data_dir=data_dir(cfg.data.data_dir))
+    model = instantiate(cfg.model, population=len(cfgs))
+    for member, c in enumerate(cfgs):
+        init = OmegaConf.to_container(c.init, resolve=True)
+        initialize_member(model, member, InitMethod(**init), c.seed)
+    return datamodule, LotteryModule(model, lr=cfg.lr)
 
 
 def train_population(
@@ -97,36 +63,39 @@ def train_population(
     """Train members that differ only in init and seed as one stacked population.
 
     The population's checkpoint goes to `checkpoint_dir` (default: the first run's
-    `checkpoints/`); `callbacks` and `trainer_kwargs` are added to the configured Trainer.
+    `checkpoints/`); training resumes from it when it exists, and runs that are already finished
+    are not trained again. `callbacks` and `trainer_kwargs` are added to the configured Trainer.
     """
     validate(cfgs)
-    cfg, population = cfgs[0], len(cfgs)
+    previous = [read_run(d) if (Path(d) / "run.json").exists() else None for d in run_dirs]
+    if all(finished(info) for info in previous):
+        log.info(f"Already finished, not trained again: {', '.join(map(str, run_dirs))}")
+        return previous
     # Decaying values become subnormal floats, which the CPU handles many times slower.
     torch.set_flush_denormal(True)
-    seeds = [c.seed for c in cfgs]
-    datamodule = instantiate(cfg.data, seeds=seeds, data_dir=data_dir(cfg.data.data_dir))
-    model = instantiate(cfg.model, population=population)
-    for member, c in enumerate(cfgs):
-        init = OmegaConf.to_container(c.init, resolve=True)
-        initialize_member(model, member, InitMethod(**init), c.seed)
-    pruning = instantiate(cfg.prune)
+    datamodule, module = _population(cfgs)
     checkpoint_dir = Path(checkpoint_dir or Path(run_dirs[0]) / "checkpoints")
+    ckpt, start = resume_point(checkpoint_dir)
+    if ckpt is not None:
+        log.info(f"Resuming from {ckpt} after {start} epochs.")
     runs = {"runs": [Path(d).name for d in run_dirs], "checkpoint_dir": str(checkpoint_dir)}
     writers = [
-        RunWriter(d, run_info(c, runs | {"member": p}))
+        RunWriter(d, run_info(c, runs | {"member": p}), resume_epoch=start)
         for p, (d, c) in enumerate(zip(run_dirs, cfgs, strict=True))
     ]
+    pruning = instantiate(cfgs[0].prune)
     checkpoint = ModelCheckpoint(
-        dirpath=checkpoint_dir,
-        save_top_k=0,
-        save_last=True,
-        save_on_train_epoch_end=True,
+        dirpath=checkpoint_dir, save_top_k=0, save_last=True, save_on_train_epoch_end=True
     )
     callbacks = [pruning, RunRecorder(writers, pruning), checkpoint, *callbacks]
     trainer = instantiate(
-        cfg.trainer, callbacks=callbacks, default_root_dir=run_dirs[0], **trainer_kwargs
+        cfgs[0].trainer,
+        callbacks=callbacks,
+        default_root_dir=run_dirs[0],
+        plugins=[AtomicCheckpointIO()],
+        **trainer_kwargs,
     )
-    trainer.fit(LotteryModule(model, lr=cfg.lr), datamodule=datamodule)
+    trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt)
     return [w.info for w in writers]
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from lottery_init import mnist
-from lottery_init.train import ROOT
+from lottery_init.config import ROOT
 
 
 @pytest.fixture(scope="session")

@@ -3,9 +3,9 @@
 import pytorch_lightning as pl
 import torch
 
+from lottery_init.config import ROOT
 from lottery_init.data import PopulationBatches, TestBatches
 from lottery_init.seeding import generator
-from lottery_init.train import ROOT
 
 INIT_FILES = sorted((ROOT / "conf" / "init").glob("*.yaml"))
 

@@ -7,8 +7,8 @@ import pytest
 from helpers import TINY
 from hydra import compose, initialize_config_dir
 
+from lottery_init.config import ROOT
 from lottery_init.results import COLUMNS, read_metrics, read_run
-from lottery_init.train import ROOT
 
 GRID = ["init=xavier_normal,kaiming_uniform", "seed=0,1", "epochs=2", "prune.every_n_epochs=1"]
 JOBS = ["0_xavier_normal_s0", "1_xavier_normal_s1", "2_kaiming_uniform_s0", "3_kaiming_uniform_s1"]

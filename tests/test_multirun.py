@@ -5,8 +5,8 @@ import sys
 
 from helpers import TINY
 
+from lottery_init.config import ROOT
 from lottery_init.results import read_metrics, read_run
-from lottery_init.train import ROOT
 
 
 def test_two_inits_by_two_seeds_give_four_run_folders(tmp_path, mnist_raw):

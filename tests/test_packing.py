@@ -3,9 +3,10 @@
 import pytest
 from helpers import TINY
 
+from lottery_init.config import compose
 from lottery_init.population import Population, pack, train_populations
 from lottery_init.results import COLUMNS, read_metrics, read_run
-from lottery_init.train import compose, train_population
+from lottery_init.train import train_population
 
 
 def cfgs(*jobs: list[str]) -> list:

@@ -10,11 +10,12 @@ from helpers import TINY
 from omegaconf import OmegaConf
 
 from lottery_init import distributions, figures
+from lottery_init.config import ROOT, compose
 from lottery_init.report import init_methods, main, write_report
 from lottery_init.results import RunWriter
 from lottery_init.summary import round_stats, thresholds
 from lottery_init.sweep import load_sweep
-from lottery_init.train import ROOT, compose, train_population
+from lottery_init.train import train_population
 
 # Round-end test accuracies per seed; xavier_normal seed 3 fails, kaiming_normal seed 3 is missing.
 XAVIER = {0: [0.90, 0.91, 0.89], 1: [0.92, 0.95, 0.90], 2: [0.94, 0.93, 0.94]}

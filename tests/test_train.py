@@ -4,8 +4,9 @@ import pytest
 from helpers import TINY
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+from lottery_init.config import compose
 from lottery_init.results import read_metrics, read_run
-from lottery_init.train import compose, round_table, train, train_population
+from lottery_init.train import round_table, train, train_population
 
 
 @pytest.fixture(scope="module")

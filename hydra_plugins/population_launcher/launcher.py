@@ -17,6 +17,7 @@ from hydra.plugins.launcher import Launcher
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf, open_dict
 
+from lottery_init.config import validate
 from lottery_init.population import (
     CPU_POPULATION,
     Population,
@@ -24,7 +25,6 @@ from lottery_init.population import (
     train_populations,
     visible_devices,
 )
-from lottery_init.train import validate
 
 log = logging.getLogger(__name__)
 

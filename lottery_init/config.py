@@ -1,0 +1,63 @@
+"""Composing and checking run configs: the resolved config of a run, and what may not run."""
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from hydra import compose as hydra_compose
+from hydra import initialize_config_dir
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig, OmegaConf
+
+from lottery_init.initializers import InitMethod
+from lottery_init.pruning import SCOPES
+
+ROOT = Path(__file__).resolve().parents[1]
+MEMBER_KEYS = ("init", "seed")
+
+
+def compose(overrides: Sequence[str] = ()) -> DictConfig:
+    """The resolved run config for command-line `overrides`, without Hydra (tests, notebooks)."""
+    with initialize_config_dir(str(ROOT / "conf"), version_base="1.3"):
+        cfg = hydra_compose("train", overrides=list(overrides), return_hydra_config=True)
+    return run_config(cfg)
+
+
+def run_config(cfg: DictConfig) -> DictConfig:
+    """The resolved run part of a full config (one with its `hydra` node)."""
+    # The init name interpolates Hydra's choices, so resolve while this config is current.
+    HydraConfig.instance().set_config(cfg)
+    run_cfg = OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"])
+    OmegaConf.resolve(run_cfg)
+    return run_cfg
+
+
+def validate(cfgs: Sequence[DictConfig]) -> None:
+    """Stop before any work, with one sentence, on a config the study cannot run."""
+    for cfg in cfgs:
+        InitMethod(**cfg.init)
+        if not 0 < cfg.prune.rate < 1:
+            raise ValueError(f"prune.rate must lie in (0, 1), got {cfg.prune.rate}.")
+        if cfg.prune.scope not in SCOPES:
+            raise ValueError(f"prune.scope must be one of {SCOPES}, got {cfg.prune.scope!r}.")
+        if cfg.epochs < 1 or cfg.prune.every_n_epochs < 1 or cfg.epochs % cfg.prune.every_n_epochs:
+            raise ValueError(
+                f"epochs ({cfg.epochs}) must be a positive multiple of "
+                f"prune.every_n_epochs ({cfg.prune.every_n_epochs})."
+            )
+        if cfg.seed < 0:
+            raise ValueError(f"seed must be a non-negative integer, got {cfg.seed}.")
+    shared = [without_members(cfg) for cfg in cfgs]
+    if any(s != shared[0] for s in shared):
+        raise ValueError("population members may differ only in init and seed.")
+
+
+def without_members(cfg: DictConfig) -> dict[str, Any]:
+    """The resolved config minus the per-member fields (and Hydra's own node)."""
+    plain = OmegaConf.to_container(cfg, resolve=True)
+    return {k: v for k, v in plain.items() if k not in (*MEMBER_KEYS, "hydra")}
+
+
+def data_dir(path: str) -> Path:
+    """A configured data folder; relative paths start at the repository root."""
+    return Path(path) if Path(path).is_absolute() else ROOT / path

@@ -1,0 +1,42 @@
+"""Picking up where a run stopped: finished runs, the checkpoint to resume from, the commit."""
+
+import logging
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import torch
+
+log = logging.getLogger(__name__)
+LAST = "last.ckpt"
+
+
+def finished(info: dict[str, Any] | None) -> bool:
+    """Whether a run needs no more training: done, or diverged (which a rerun would repeat)."""
+    if info is None:
+        return False
+    return info["status"] == "done" or (info["status"] == "failed" and "failed_epoch" in info)
+
+
+def resume_point(checkpoint_dir: Path) -> tuple[Path | None, int]:
+    """The checkpoint to resume from and the number of epochs it completed, or (None, 0)."""
+    path = Path(checkpoint_dir) / LAST
+    if not path.exists():
+        return None, 0
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=False)
+        return path, int(state["epoch"]) + 1
+    except Exception as error:  # A damaged file of any kind means starting afresh.
+        log.warning(f"{path} is damaged ({type(error).__name__}); not loading it, starting afresh.")
+        return None, 0
+
+
+def git_commit(folder: Path) -> dict[str, Any] | None:
+    """The commit of the code in `folder` and whether it had uncommitted changes."""
+    try:
+        run = lambda *args: subprocess.run(  # noqa: E731
+            ["git", *args], cwd=folder, capture_output=True, text=True, check=True, timeout=10
+        ).stdout.strip()
+        return {"commit": run("rev-parse", "HEAD"), "dirty": bool(run("status", "--porcelain"))}
+    except (OSError, subprocess.SubprocessError):
+        return None

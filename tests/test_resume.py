@@ -1,0 +1,80 @@
+"""Nothing lost: a killed run resumes to the same numbers, finished runs are left alone."""
+
+import signal
+import subprocess
+import sys
+import time
+
+from lottery_init.config import ROOT, compose
+from lottery_init.results import read_run
+from lottery_init.train import train
+
+# Three rounds of two epochs on 6,000 images: long enough to be killed in the middle.
+RUN = ["data.train_size=6000", "data.test_size=500", "trainer=cpu", "epochs=6"]
+RUN += ["prune.every_n_epochs=2", "+trainer.enable_progress_bar=false"]
+
+
+def command(run_dir) -> list[str]:
+    return [sys.executable, "-m", "lottery_init.train", *RUN, f"hydra.run.dir={run_dir}"]
+
+
+def rows(run_dir) -> list[str]:
+    """`metrics.csv` without its last column, `seconds`, the one column allowed to differ."""
+    lines = (run_dir / "metrics.csv").read_text().splitlines()
+    return [line.rsplit(",", 1)[0] for line in lines]
+
+
+def test_a_run_killed_mid_round_resumes_to_the_uninterrupted_numbers(tmp_path, mnist_raw):
+    whole, killed = tmp_path / "whole", tmp_path / "killed"
+    subprocess.run(command(whole), cwd=ROOT, check=True, capture_output=True, timeout=300)
+    process = subprocess.Popen(
+        command(killed), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    # Kill as soon as epoch 2 (the first of round 1) is on disk.
+    deadline = time.monotonic() + 300
+    while not (killed / "metrics.csv").exists() or len(rows(killed)) < 4:
+        assert process.poll() is None and time.monotonic() < deadline, (
+            "the run ended before the kill"
+        )
+        time.sleep(0.002)
+    process.send_signal(signal.SIGKILL)
+    assert process.wait() == -signal.SIGKILL
+    assert read_run(killed)["status"] == "running" and len(rows(killed)) < 7
+    subprocess.run(command(killed), cwd=ROOT, check=True, capture_output=True, timeout=300)
+    assert rows(killed) == rows(whole) and len(rows(whole)) == 7
+    assert read_run(killed)["rounds"] == read_run(whole)["rounds"]
+    assert read_run(killed)["status"] == "done"
+
+
+def test_a_damaged_checkpoint_is_not_loaded_and_the_run_starts_afresh(tmp_path, mnist_raw, caplog):
+    whole, damaged = tmp_path / "whole", tmp_path / "damaged"
+    cfg = compose([*RUN, "epochs=2", "prune.every_n_epochs=1"])
+    train(cfg, whole)
+    (damaged / "checkpoints").mkdir(parents=True)
+    (damaged / "checkpoints" / "last.ckpt").write_bytes(b"half of a checkpoint")
+    (damaged / "metrics.csv").write_text("epoch,round\n0,0\n")
+    train(cfg, damaged)
+    assert "damaged" in caplog.text and "starting afresh" in caplog.text
+    assert rows(damaged) == rows(whole)
+
+
+def test_a_finished_run_is_not_trained_again(tmp_path, mnist_raw):
+    cfg = compose([*RUN, "epochs=1", "prune.every_n_epochs=1"])
+    first = train(cfg, tmp_path)
+    written = (tmp_path / "metrics.csv").stat().st_mtime_ns
+    assert train(cfg, tmp_path) == first
+    assert (tmp_path / "metrics.csv").stat().st_mtime_ns == written
+
+
+def test_the_same_config_and_seed_give_identical_metrics(tmp_path, mnist_raw):
+    cfg = compose([*RUN, "epochs=2", "prune.every_n_epochs=1", "seed=5"])
+    train(cfg, tmp_path / "a")
+    train(cfg, tmp_path / "b")
+    assert rows(tmp_path / "a") == rows(tmp_path / "b")
+
+
+def test_run_json_records_the_code_version(tmp_path, mnist_raw):
+    info = train(compose([*RUN, "epochs=1", "prune.every_n_epochs=1"]), tmp_path)
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    assert info["git"]["commit"] == head.stdout.strip() and len(head.stdout.strip()) == 40
+    assert set(info["versions"]) >= {"torch", "pytorch_lightning", "hydra"}
