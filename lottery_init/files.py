@@ -6,6 +6,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytorch_lightning as pl
 import torch
 from pytorch_lightning.plugins import TorchCheckpointIO
 
@@ -30,3 +31,16 @@ class AtomicCheckpointIO(TorchCheckpointIO):
         torch.save(checkpoint, buffer)
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         atomic_write(Path(path), buffer.getvalue())
+
+
+class EpochCheckpoint(pl.Callback):
+    """Saves `last.ckpt` at the end of every training epoch, after the epoch's rows are written.
+
+    Lightning's `ModelCheckpoint` saves only when the global step moved, and steps taken on the
+    raw optimizer (see `LotteryModule.training_step`) do not move it."""
+
+    def __init__(self, dirpath: Path) -> None:
+        self.path = Path(dirpath) / "last.ckpt"
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        trainer.save_checkpoint(self.path)

@@ -2,10 +2,13 @@
 
 import logging
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import torch
+
+from lottery_init.results import read_run
 
 log = logging.getLogger(__name__)
 LAST = "last.ckpt"
@@ -40,3 +43,26 @@ def git_commit(folder: Path) -> dict[str, Any] | None:
         return {"commit": run("rev-parse", "HEAD"), "dirty": bool(run("status", "--porcelain"))}
     except (OSError, subprocess.SubprocessError):
         return None
+
+
+def sweep_state(
+    run_dirs: Sequence[Path],
+) -> tuple[list[int], list[tuple[list[int], Path]], list[int]]:
+    """Which jobs of a sweep are finished, which populations resume from their checkpoint (members
+    in their recorded order), and which jobs start afresh; by index into `run_dirs`."""
+    infos = [read_run(d) if (Path(d) / "run.json").exists() else None for d in run_dirs]
+    done = [i for i, info in enumerate(infos) if finished(info)]
+    index = {Path(d).name: i for i, d in enumerate(run_dirs)}
+    resumed: list[tuple[list[int], Path]] = []
+    taken: set[int] = set()
+    for i, info in enumerate(infos):
+        if i in taken or finished(info) or "population" not in (info or {}):
+            continue
+        members = [index.get(name) for name in info["population"]["runs"]]
+        checkpoint_dir = Path(info["population"]["checkpoint_dir"])
+        if None in members or taken & set(members) or not (checkpoint_dir / LAST).exists():
+            continue
+        resumed.append((members, checkpoint_dir))
+        taken |= set(members)
+    fresh = [i for i in range(len(run_dirs)) if i not in taken and i not in done]
+    return done, resumed, fresh

@@ -12,10 +12,9 @@ import torch
 from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
-from pytorch_lightning.callbacks import ModelCheckpoint
 
 from lottery_init.config import ROOT, data_dir, validate
-from lottery_init.files import AtomicCheckpointIO
+from lottery_init.files import AtomicCheckpointIO, EpochCheckpoint
 from lottery_init.initializers import InitMethod, initialize_member
 from lottery_init.module import LotteryModule
 from lottery_init.results import RunRecorder, RunWriter, read_run
@@ -84,9 +83,9 @@ def train_population(
         for p, (d, c) in enumerate(zip(run_dirs, cfgs, strict=True))
     ]
     pruning = instantiate(cfgs[0].prune)
-    checkpoint = ModelCheckpoint(
-        dirpath=checkpoint_dir, save_top_k=0, save_last=True, save_on_train_epoch_end=True
-    )
+    # Callbacks run in this order: the checkpoint follows the epoch's rows, so a resumed run
+    # never misses a row (rows after its checkpoint are dropped on resume).
+    checkpoint = EpochCheckpoint(checkpoint_dir)
     callbacks = [pruning, RunRecorder(writers, pruning), checkpoint, *callbacks]
     trainer = instantiate(
         cfgs[0].trainer,

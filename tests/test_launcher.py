@@ -1,10 +1,12 @@
 """The population launcher against Hydra's basic launcher and the submitit plugin."""
 
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
-from helpers import TINY
+from helpers import TINY, rows
 from hydra import compose, initialize_config_dir
 
 from lottery_init.config import ROOT
@@ -70,7 +72,7 @@ def test_population_launcher_records_each_jobs_population(population_sweep):
     assert all(info["status"] == "done" for info in infos)
     assert [info["population"]["runs"] for info in infos] == [JOBS[:2]] * 2 + [JOBS[2:]] * 2
     assert [info["population"]["member"] for info in infos] == [0, 1, 0, 1]
-    assert (population_sweep / "populations" / "1" / "last.ckpt").is_file()
+    assert (population_sweep / "populations" / JOBS[2] / "last.ckpt").is_file()
 
 
 def test_submitit_local_sweep_completes_with_four_done_runs(tmp_path, mnist_raw):
@@ -97,3 +99,59 @@ def test_seed_paper_experiment_is_the_studys_grid_on_the_population_launcher():
     assert (list(cfg.model.hidden), cfg.model.negative_slope) == ([300, 100], 0.05)
     assert cfg.hydra.sweeper.params == {"init": "glob(*)", "seed": "range(11)"}
     assert cfg.hydra.launcher._target_.endswith("PopulationLauncher")
+
+
+def test_rerunning_a_finished_basic_sweep_trains_nothing_again(basic_sweep):
+    written = {job: (basic_sweep / job / "metrics.csv").stat().st_mtime_ns for job in JOBS}
+    sweep(basic_sweep)
+    assert {job: (basic_sweep / job / "metrics.csv").stat().st_mtime_ns for job in JOBS} == written
+
+
+def test_a_population_sweep_killed_mid_population_resumes_to_the_same_numbers(tmp_path, mnist_raw):
+    args = [*TINY, "init=xavier_normal,kaiming_uniform", "seed=0,1", "epochs=4"]
+    args += [
+        "prune.every_n_epochs=1",
+        "hydra/launcher=population",
+        "hydra.launcher.max_population=2",
+    ]
+
+    def command(sweep_dir) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "lottery_init.train",
+            "--multirun",
+            *args,
+            f"hydra.sweep.dir={sweep_dir}",
+        ]
+
+    whole, killed = tmp_path / "whole", tmp_path / "killed"
+    subprocess.run(command(whole), cwd=ROOT, check=True, capture_output=True, timeout=300)
+    process = subprocess.Popen(
+        command(killed), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    # The second population is under way once its first job has two epochs on disk.
+    second = killed / JOBS[2] / "metrics.csv"
+    deadline = time.monotonic() + 300
+    while not second.exists() or len(second.read_text().splitlines()) < 3:
+        assert process.poll() is None and time.monotonic() < deadline, (
+            "the sweep ended before the kill"
+        )
+        time.sleep(0.002)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert (
+        read_run(killed / JOBS[0])["status"] == "done"
+        and read_run(killed / JOBS[2])["status"] == "running"
+    )
+    first_done = (killed / JOBS[0] / "metrics.csv").stat().st_mtime_ns
+    done = subprocess.run(command(killed), cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (
+        "2 jobs already finished, 1 population(s) to resume, 0 jobs to train"
+        in done.stdout + done.stderr
+    )
+    assert (killed / JOBS[0] / "metrics.csv").stat().st_mtime_ns == first_done
+    for job in JOBS:
+        assert read_run(killed / job)["status"] == "done"
+        assert rows(killed / job) == rows(whole / job), job

@@ -5,6 +5,8 @@ import subprocess
 import sys
 import time
 
+from helpers import rows
+
 from lottery_init.config import ROOT, compose
 from lottery_init.results import read_run
 from lottery_init.train import train
@@ -16,12 +18,6 @@ RUN += ["prune.every_n_epochs=2", "+trainer.enable_progress_bar=false"]
 
 def command(run_dir) -> list[str]:
     return [sys.executable, "-m", "lottery_init.train", *RUN, f"hydra.run.dir={run_dir}"]
-
-
-def rows(run_dir) -> list[str]:
-    """`metrics.csv` without its last column, `seconds`, the one column allowed to differ."""
-    lines = (run_dir / "metrics.csv").read_text().splitlines()
-    return [line.rsplit(",", 1)[0] for line in lines]
 
 
 def test_a_run_killed_mid_round_resumes_to_the_uninterrupted_numbers(tmp_path, mnist_raw):
@@ -40,7 +36,9 @@ def test_a_run_killed_mid_round_resumes_to_the_uninterrupted_numbers(tmp_path, m
     process.send_signal(signal.SIGKILL)
     assert process.wait() == -signal.SIGKILL
     assert read_run(killed)["status"] == "running" and len(rows(killed)) < 7
-    subprocess.run(command(killed), cwd=ROOT, check=True, capture_output=True, timeout=300)
+    again = subprocess.run(command(killed), cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "Resuming from" in again.stdout and "last.ckpt after" in again.stdout
     assert rows(killed) == rows(whole) and len(rows(whole)) == 7
     assert read_run(killed)["rounds"] == read_run(whole)["rounds"]
     assert read_run(killed)["status"] == "done"

@@ -25,6 +25,8 @@ from lottery_init.population import (
     train_populations,
     visible_devices,
 )
+from lottery_init.results import read_run
+from lottery_init.resume import sweep_state
 
 log = logging.getLogger(__name__)
 
@@ -65,16 +67,25 @@ class PopulationLauncher(Launcher):
         configure_log(self.config.hydra.hydra_logging, self.config.hydra.verbose)
         Path(str(self.config.hydra.sweep.dir)).mkdir(parents=True, exist_ok=True)
         jobs = [self._prepare(list(o), initial_job_idx + i) for i, o in enumerate(job_overrides)]
+        cfgs = [job.return_value for job in jobs]
+        run_dirs = [Path(job.hydra_cfg.hydra.runtime.output_dir) for job in jobs]
+        done, resumed, fresh = sweep_state(run_dirs)
+        for index in done:
+            jobs[index].status = JobStatus.COMPLETED
+            jobs[index].return_value = read_run(run_dirs[index])
         devices = visible_devices(self.devices)
         cap = self.max_population or (CPU_POPULATION if devices[0] == "cpu" else None)
-        groups = pack([job.return_value for job in jobs], cap, len(devices))
+        packed = pack([cfgs[i] for i in fresh], cap, len(devices))
+        groups = resumed + [([fresh[j] for j in group], None) for group in packed]
         log.info(
-            f"Training {len(jobs)} jobs as {len(groups)} population(s) on {', '.join(devices)}"
+            f"{len(done)} jobs already finished, {len(resumed)} population(s) to resume, "
+            f"{len(fresh)} jobs to train as {len(packed)} population(s), on {', '.join(devices)}"
         )
         populations = [
-            self._population(jobs, group, k, len(groups)) for k, group in enumerate(groups)
+            self._population(jobs, cfgs, g, (k, len(groups)), c) for k, (g, c) in enumerate(groups)
         ]
-        for group, outcome in zip(groups, train_populations(populations, devices), strict=True):
+        outcomes = train_populations(populations, devices)
+        for (group, _), outcome in zip(groups, outcomes, strict=True):
             for member, index in enumerate(group):
                 failed = isinstance(outcome, Exception)
                 jobs[index].status = JobStatus.FAILED if failed else JobStatus.COMPLETED
@@ -99,14 +110,23 @@ class PopulationLauncher(Launcher):
         job.return_value  # noqa: B018 (raises a bad job's config error before any training)
         return job
 
-    def _population(self, jobs: list[JobReturn], group: list[int], k: int, n: int) -> Population:
-        """The jobs of `group` as population `k` of `n`; its checkpoint goes to `populations/k`."""
+    def _population(
+        self,
+        jobs: list[JobReturn],
+        cfgs: list[DictConfig],
+        group: list[int],
+        place: tuple[int, int],
+        checkpoint_dir: Path | None,
+    ) -> Population:
+        """The jobs of `group` as population `place` = (k, n), resuming from `checkpoint_dir` if
+        given, else checkpointed in `populations/<first job>` of the sweep folder."""
         hydra_cfgs = [jobs[i].hydra_cfg.hydra for i in group]
         run_dirs = [Path(h.runtime.output_dir) for h in hydra_cfgs]
+        sweep_dir = Path(str(self.config.hydra.sweep.dir))
         return Population(
-            label=f"population {k + 1}/{n}",
-            cfgs=[jobs[i].return_value for i in group],
+            label=f"population {place[0] + 1}/{place[1]}",
+            cfgs=[cfgs[i] for i in group],
             run_dirs=run_dirs,
             log_files=[d / f"{h.job.name}.log" for d, h in zip(run_dirs, hydra_cfgs, strict=True)],
-            checkpoint_dir=Path(str(self.config.hydra.sweep.dir)) / "populations" / str(k),
+            checkpoint_dir=checkpoint_dir or sweep_dir / "populations" / run_dirs[0].name,
         )
