@@ -9,6 +9,7 @@ from hydra import initialize_config_dir
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
+from lottery_init import schema  # noqa: F401 (registers `train_schema` with Hydra)
 from lottery_init.initializers import InitMethod
 from lottery_init.pruning import SCOPES
 
@@ -47,6 +48,10 @@ def validate(cfgs: Sequence[DictConfig]) -> None:
             )
         if cfg.seed < 0:
             raise ValueError(f"seed must be a non-negative integer, got {cfg.seed}.")
+        if cfg.batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {cfg.batch_size}.")
+        if not cfg.lr > 0:
+            raise ValueError(f"lr must be positive, got {cfg.lr}.")
     shared = [without_members(cfg) for cfg in cfgs]
     if any(s != shared[0] for s in shared):
         raise ValueError("population members may differ only in init and seed.")

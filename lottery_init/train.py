@@ -10,6 +10,7 @@ import hydra
 import pytorch_lightning as pl
 import torch
 from hydra.core.hydra_config import HydraConfig
+from hydra.errors import ConfigCompositionException
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
@@ -115,6 +116,11 @@ def round_table(info: dict) -> str:
 @hydra.main(version_base="1.3", config_path="../conf", config_name="train")
 def main(cfg: DictConfig) -> None:
     """Train the configured run into Hydra's output folder and print its round table."""
+    try:
+        validate([cfg])
+    except ValueError as error:
+        # Hydra prints a composition error as its one sentence, without a traceback.
+        raise ConfigCompositionException(str(error)) from None
     run_dir = Path(HydraConfig.get().runtime.output_dir)
     info = train(cfg, run_dir)
     print(f"\n{round_table(info)}\n\nrun folder: {run_dir}")

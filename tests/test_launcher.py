@@ -82,12 +82,14 @@ def test_submitit_local_sweep_completes_with_four_done_runs(tmp_path, mnist_raw)
     assert all(read_run(tmp_path / job)["status"] == "done" for job in JOBS)
 
 
-def test_a_bad_job_stops_the_population_sweep_before_any_training(tmp_path, mnist_raw):
+@pytest.mark.parametrize("launcher", ["basic", "population"])
+def test_a_bad_job_stops_the_sweep_before_any_training(tmp_path, mnist_raw, launcher):
     cmd = [sys.executable, "-m", "lottery_init.train", "--multirun", *GRID, *TINY]
-    cmd += ["prune.rate=0.2,1.5", "hydra/launcher=population", f"hydra.sweep.dir={tmp_path}"]
+    cmd += ["prune.rate=0.2,1.5", f"hydra/launcher={launcher}", f"hydra.sweep.dir={tmp_path}"]
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode != 0
-    assert "prune.rate must lie in (0, 1), got 1.5." in done.stderr
+    assert "prune.rate must lie in (0, 1), got 1.5. (job: init=xavier_normal seed=0" in done.stderr
+    assert "Traceback" not in done.stderr
     assert not list(tmp_path.rglob("metrics.csv"))
 
 

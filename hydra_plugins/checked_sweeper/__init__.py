@@ -1,0 +1,1 @@
+"""The checked sweeper: Hydra finds sweepers in the `hydra_plugins` namespace package."""

@@ -1,0 +1,66 @@
+"""The typed schema of a run config, registered in Hydra's ConfigStore as `train_schema`.
+
+`conf/train.yaml` names it first in its defaults, so every composed config, each job of a
+sweep included, is checked against these types (and rejects unknown keys) while Hydra composes
+it. Values are checked by `lottery_init.config.validate`.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from hydra.core.config_store import ConfigStore
+from omegaconf import MISSING
+
+
+@dataclass
+class InitSchema:
+    """A `conf/init/*.yaml` file; `name` is the file's name."""
+
+    name: str = MISSING
+    scheme: str = MISSING  # xavier or kaiming
+    distribution: str = MISSING  # uniform or normal
+    scale: float = 1.0
+    gain: float = 1.0
+
+
+@dataclass
+class DataSchema:
+    _target_: str = MISSING
+    data_dir: str = MISSING
+    batch_size: int = MISSING
+    eval_batch_size: int = 10_000
+    train_size: int | None = None
+    test_size: int | None = None
+    chunk: int = 50
+
+
+@dataclass
+class ModelSchema:
+    _target_: str = MISSING
+    hidden: list[int] = field(default_factory=lambda: [300, 100])
+    negative_slope: float = 0.05
+
+
+@dataclass
+class PruneSchema:
+    _target_: str = MISSING
+    rate: float = MISSING
+    every_n_epochs: int = MISSING
+    scope: str = "layer"  # layer or global
+
+
+@dataclass
+class TrainSchema:
+    init: InitSchema = MISSING
+    data: DataSchema = MISSING
+    model: ModelSchema = MISSING
+    prune: PruneSchema = MISSING
+    # The Lightning Trainer's own keyword arguments, which Lightning checks itself.
+    trainer: dict[str, Any] = field(default_factory=dict)
+    seed: int = 0
+    epochs: int = 100
+    lr: float = 0.0012
+    batch_size: int = 60
+
+
+ConfigStore.instance().store(name="train_schema", node=TrainSchema)
