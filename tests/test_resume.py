@@ -8,7 +8,7 @@ import time
 from helpers import rows
 
 from lottery_init.config import ROOT, compose
-from lottery_init.results import read_run
+from lottery_init.results import RunWriter, read_run
 from lottery_init.train import train
 
 # Three rounds of two epochs on 6,000 images: long enough to be killed in the middle.
@@ -76,3 +76,30 @@ def test_run_json_records_the_code_version(tmp_path, mnist_raw):
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True)
     assert info["git"]["commit"] == head.stdout.strip() and len(head.stdout.strip()) == 40
     assert set(info["versions"]) >= {"torch", "pytorch_lightning", "hydra"}
+
+
+def test_a_member_that_diverged_before_the_checkpoint_stays_failed_on_resume(tmp_path):
+    row = {"epoch": 0, "round": 0, "remaining": 1.0, "train_loss": float("nan"), "seconds": 1.0}
+    writer = RunWriter(tmp_path, {"init": "xavier_normal", "seed": 0})
+    writer.epoch(row | {"train_acc": 0.1, "test_loss": float("nan"), "test_acc": 0.1})
+    writer.close("failed", "loss is not finite in epoch 0", epoch=0)
+    before = (tmp_path / "run.json").read_text(), (tmp_path / "metrics.csv").read_text()
+    resumed = RunWriter(tmp_path, {"init": "xavier_normal", "seed": 0}, resume_epoch=3)
+    assert resumed.closed and resumed.info["status"] == "failed"
+    assert ((tmp_path / "run.json").read_text(), (tmp_path / "metrics.csv").read_text()) == before
+
+
+def test_resuming_drops_rows_and_rounds_after_the_checkpoint(tmp_path):
+    writer = RunWriter(tmp_path, {"init": "xavier_normal", "seed": 0})
+    for epoch in range(4):
+        row = {"epoch": epoch, "round": epoch // 2, "remaining": 1.0, "seconds": 0.5}
+        writer.epoch(row | {"train_loss": 1.0, "train_acc": 0.5, "test_loss": 1.0, "test_acc": 0.5})
+        if epoch % 2 == 1:
+            writer.end_round(
+                {"epoch": epoch, "round": epoch // 2, "remaining": 1.0, "test_acc": 0.5}
+            )
+    lines = (tmp_path / "metrics.csv").read_text().splitlines()
+    # Three epochs done (0, 1, 2): round 1 ended in epoch 3, so only round 0 stays.
+    resumed = RunWriter(tmp_path, {"init": "xavier_normal", "seed": 0}, resume_epoch=3)
+    assert (tmp_path / "metrics.csv").read_text().splitlines() == lines[:4]
+    assert [r["round"] for r in resumed.info["rounds"]] == [0]
