@@ -45,13 +45,20 @@ def compare(stats: list[RoundStat], a: str, b: str) -> tuple[str, int, int] | No
     ahead = [x.remaining for x, y, p in rounds if p < ALPHA and x.mean > y.mean]
     behind = [x.remaining for x, y, p in rounds if p < ALPHA and x.mean < y.mean]
     leads = sum(x.mean > y.mean for x, y, _ in rounds)
-    x, y, p = max(rounds, key=lambda t: abs(t[0].mean - t[1].mean))
+    # The clearest evidence: the most significant round, or else the widest gap.
+    significant = [t for t in rounds if t[2] < ALPHA]
+    x, y, p = (
+        min(significant, key=lambda t: t[2])
+        if significant
+        else max(rounds, key=lambda t: abs(t[0].mean - t[1].mean))
+    )
     verb = "leads" if x.mean >= y.mean else "trails"
+    label = "Most significant gap" if significant else "Widest gap (not significant)"
     ahead_text = f"at {_percent(ahead)} remaining" if ahead else "in no round"
     behind_text = f"at {_percent(behind)} remaining" if behind else "in no round"
     text = (
         f"**{a} vs {b}**: {a} is ahead in {leads} of {len(rounds)} rounds; significantly "
-        f"ahead {ahead_text}, significantly behind {behind_text}. Largest gap: at "
+        f"ahead {ahead_text}, significantly behind {behind_text}. {label}: at "
         f"{x.remaining:.1%} remaining, {a} {verb} {b} by {abs(x.mean - y.mean) * 100:.2f} points "
         f"(n = {x.n} and {y.n}), p = {p:.3g}."
     )

@@ -13,7 +13,7 @@ from lottery_init import distributions, figures
 from lottery_init.config import ROOT, compose
 from lottery_init.report import init_methods, main, write_report
 from lottery_init.results import RunWriter
-from lottery_init.summary import round_stats, thresholds
+from lottery_init.summary import pair_rounds, round_stats, thresholds
 from lottery_init.sweep import load_sweep
 from lottery_init.train import train_population
 
@@ -131,12 +131,15 @@ def test_summary_csv_has_a_row_per_method_and_round(tmp_path):
 
 def test_conclusions_are_worded_from_the_numbers(tmp_path):
     report = (write_report(synthetic(tmp_path)) / "report.md").read_text()
-    # Only xavier_normal vs kaiming_normal is present: conclusion 3; the largest gap is round 2's.
+    # Only xavier_normal vs kaiming_normal is present (conclusion 3); xavier leads in every round.
+    stats = round_stats(load_sweep(tmp_path).usable)
+    x, y, p = min(pair_rounds(stats, "xavier_normal", "kaiming_normal"), key=lambda t: t[2])
     assert "**xavier_normal vs kaiming_normal**: xavier_normal is ahead in 3 of 3 rounds" in report
-    assert (
-        "at 64.0% remaining, xavier_normal leads kaiming_normal by 30.00 points (n = 3 and 3)"
-        in report
+    expected = (
+        f"Most significant gap: at {x.remaining:.1%} remaining, xavier_normal leads "
+        f"kaiming_normal by {(x.mean - y.mean) * 100:.2f} points (n = 3 and 3), p = {p:.3g}."
     )
+    assert expected in report and p < 0.05
     assert "The sweep has none of the methods this conclusion compares." in report
 
 
