@@ -11,7 +11,8 @@ from omegaconf import DictConfig, OmegaConf
 
 from lottery_init import schema  # noqa: F401 (registers `train_schema` with Hydra)
 from lottery_init.initializers import InitMethod
-from lottery_init.pruning import SCOPES
+from lottery_init.masks import METHODS, SCOPES
+from lottery_init.pruning import REWINDS
 
 ROOT = Path(__file__).resolve().parents[1]
 MEMBER_KEYS = ("init", "seed")
@@ -37,10 +38,7 @@ def validate(cfgs: Sequence[DictConfig]) -> None:
     """Stop before any work, with one sentence, on a config the study cannot run."""
     for cfg in cfgs:
         InitMethod(**cfg.init)
-        if not 0 < cfg.prune.rate < 1:
-            raise ValueError(f"prune.rate must lie in (0, 1), got {cfg.prune.rate}.")
-        if cfg.prune.scope not in SCOPES:
-            raise ValueError(f"prune.scope must be one of {SCOPES}, got {cfg.prune.scope!r}.")
+        _check_prune(cfg)
         if cfg.epochs < 1 or cfg.prune.every_n_epochs < 1 or cfg.epochs % cfg.prune.every_n_epochs:
             raise ValueError(
                 f"epochs ({cfg.epochs}) must be a positive multiple of "
@@ -55,6 +53,30 @@ def validate(cfgs: Sequence[DictConfig]) -> None:
     shared = [without_members(cfg) for cfg in cfgs]
     if any(s != shared[0] for s in shared):
         raise ValueError("population members may differ only in init and seed.")
+
+
+def _check_prune(cfg: DictConfig) -> None:
+    """The pruning options: rates, scope, method, rewind and its epoch."""
+    prune = cfg.prune
+    if not 0 < prune.rate < 1:
+        raise ValueError(f"prune.rate must lie in (0, 1), got {prune.rate}.")
+    for key, allowed in (("scope", SCOPES), ("method", METHODS), ("rewind", REWINDS)):
+        if prune[key] not in allowed:
+            raise ValueError(f"prune.{key} must be one of {allowed}, got {prune[key]!r}.")
+    if prune.rewind == "epoch_k" and not 1 <= prune.rewind_epoch <= prune.every_n_epochs:
+        raise ValueError(
+            f"prune.rewind_epoch must lie in [1, prune.every_n_epochs = {prune.every_n_epochs}]"
+            f" for rewind=epoch_k, got {prune.rewind_epoch}."
+        )
+    if prune.layer_rates is not None:
+        layers = len(cfg.model.hidden) + 1
+        if len(prune.layer_rates) != layers or not all(0 < r < 1 for r in prune.layer_rates):
+            raise ValueError(
+                f"prune.layer_rates must hold {layers} rates in (0, 1), one per layer, "
+                f"got {list(prune.layer_rates)}."
+            )
+        if prune.scope != "layer":
+            raise ValueError("prune.layer_rates needs prune.scope=layer.")
 
 
 def without_members(cfg: DictConfig) -> dict[str, Any]:

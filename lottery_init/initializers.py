@@ -1,6 +1,7 @@
 """The study's init methods: Xavier (Glorot & Bengio 2010) and Kaiming (He et al. 2015)."""
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -43,9 +44,13 @@ class InitMethod:
 
 
 @torch.no_grad()
-def initialize_member(model: LeNet, member: int, method: InitMethod, seed: int) -> None:
-    """Draw member `member`'s θ₀ from `method` with a generator seeded by `seed` alone; biases 0."""
-    gen = generator(seed, "init")
+def initialize_member(
+    model: LeNet, member: int, method: InitMethod, seed: int, stream: str = "init"
+) -> None:
+    """Draw member `member`'s θ₀ from `method` with a generator seeded by `seed` alone; biases 0.
+
+    Another `stream` gives an independent draw from the same seed (used by `reinitialize`)."""
+    gen = generator(seed, stream)
     for layer in model.layers:
         fan_out, fan_in = layer.weight.shape[1:]
         spread = method.spread(fan_in, fan_out)
@@ -57,3 +62,12 @@ def initialize_member(model: LeNet, member: int, method: InitMethod, seed: int) 
             sample.normal_(0.0, spread, generator=gen)
         layer.weight[member].copy_(sample)
         layer.bias[member].zero_()
+
+
+def reinitialize(
+    model: LeNet, methods: Sequence[InitMethod], seeds: Sequence[int], round_: int
+) -> None:
+    """Draw every member afresh from its own init method, from a stream of its seed and the
+    round: the random-reinitialization control of Frankle & Carbin (2019)."""
+    for member, (method, seed) in enumerate(zip(methods, seeds, strict=True)):
+        initialize_member(model, member, method, seed, stream=f"reinit/{round_}")

@@ -1,66 +1,47 @@
-"""Iterative magnitude pruning with rewinding (Frankle & Carbin 2019), for a stacked population."""
+"""Iterative pruning with rewinding (Frankle & Carbin 2019): the callback that schedules it."""
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytorch_lightning as pl
 import torch
 from torch import nn
 
-SCOPES = ("layer", "global")
+from lottery_init.masks import prunable, prune_masks, prune_scores
+from lottery_init.seeding import generator
 
-
-def prune_smallest(scores: torch.Tensor, mask: torch.Tensor, rate: float) -> torch.Tensor:
-    """New mask `[P, N]`: per member, drop the round(rate × survivors) lowest-scoring survivors."""
-    survivors = mask.sum(dim=1, dtype=torch.float64)
-    n_prune = torch.round(rate * survivors).long()
-    # Pruned entries rank first, so the cut sits after them and the newly pruned ones.
-    cut = (mask.shape[1] - survivors.long()) + n_prune
-    ranked = torch.where(mask, scores, torch.full_like(scores, -torch.inf))
-    order = torch.argsort(ranked, dim=1, stable=True)
-    keep = torch.arange(mask.shape[1], device=mask.device).expand_as(mask) >= cut.unsqueeze(1)
-    return torch.empty_like(mask).scatter_(1, order, keep)
-
-
-def magnitude_masks(
-    weights: list[torch.Tensor], masks: list[torch.Tensor], rate: float, scope: str = "layer"
-) -> list[torch.Tensor]:
-    """Prune `rate` of each member's surviving weights by magnitude, per layer or across layers."""
-    if scope not in SCOPES:
-        raise ValueError(f"prune.scope must be one of {SCOPES}, got {scope!r}.")
-    flat_w = [w.detach().abs().flatten(1) for w in weights]
-    flat_m = [m.flatten(1) for m in masks]
-    if scope == "layer":
-        new = [prune_smallest(w, m, rate) for w, m in zip(flat_w, flat_m, strict=True)]
-    else:
-        joint = prune_smallest(torch.cat(flat_w, dim=1), torch.cat(flat_m, dim=1), rate)
-        new = list(joint.split([w.shape[1] for w in flat_w], dim=1))
-    return [n.view_as(m) for n, m in zip(new, masks, strict=True)]
-
-
-def remaining(masks: list[torch.Tensor]) -> torch.Tensor:
-    """Fraction of weights still unpruned, per member `[P]`."""
-    kept = sum(m.flatten(1).sum(dim=1, dtype=torch.float64) for m in masks)
-    return kept / sum(m[0].numel() for m in masks)
-
-
-def layer_remaining(masks: list[torch.Tensor]) -> torch.Tensor:
-    """Fraction of weights still unpruned per member and layer `[P, L]`."""
-    return torch.stack([m.flatten(1).double().mean(dim=1) for m in masks], dim=1)
-
-
-def prunable(module: nn.Module) -> list[nn.Parameter]:
-    """The weight matrices of a stacked model (biases are never pruned)."""
-    return [p for name, p in module.named_parameters() if name.endswith("weight")]
+REWINDS = ("init", "epoch_k", "reinit")
 
 
 class IterativeMagnitudePruning(pl.Callback):
-    """Every `every_n_epochs` epochs: prune `rate` of the weights, rewind all parameters to θ₀,
-    and restart the optimizer; in between, keep pruned weights at exactly zero."""
+    """Every `every_n_epochs` epochs: prune, rewind all parameters, restart the optimizer; in
+    between, keep pruned weights at exactly zero.
 
-    def __init__(self, rate: float, every_n_epochs: int, scope: str = "layer") -> None:
+    `method` scores the weights (`magnitude`, `random`, `magnitude_increase`, see
+    `masks.prune_scores`); `layer_rates` overrides `rate` per layer. `rewind`: `init` rewinds to
+    θ₀ (Frankle & Carbin 2019); `epoch_k` to the weights after `rewind_epoch` epochs of the first
+    round (Frankle et al. 2019, "Stabilizing the lottery ticket hypothesis"); `reinit` draws the
+    survivors afresh from the init method through `reinit(round)` (the random
+    reinitialization control). `seeds` seed the random method's per-member, per-round draws."""
+
+    def __init__(
+        self,
+        rate: float,
+        every_n_epochs: int,
+        scope: str = "layer",
+        method: str = "magnitude",
+        rewind: str = "init",
+        rewind_epoch: int = 0,
+        layer_rates: Sequence[float] | None = None,
+        seeds: Sequence[int] = (),
+        reinit: Callable[[int], None] | None = None,
+    ) -> None:
         self.rate, self.every_n_epochs, self.scope = rate, every_n_epochs, scope
+        self.method, self.rewind, self.rewind_epoch = method, rewind, rewind_epoch
+        self.layer_rates, self.seeds, self.reinit = layer_rates, list(seeds), reinit
         self.round = 0
         self.theta0: list[torch.Tensor] = []
+        self.theta_k: list[torch.Tensor] = []
         self.masks: list[torch.Tensor] = []
         self._hooks: list[Any] = []
 
@@ -70,6 +51,7 @@ class IterativeMagnitudePruning(pl.Callback):
             self.theta0 = [p.detach().clone() for p in pl_module.parameters()]
             self.masks = [torch.ones_like(w, dtype=torch.bool) for w in prunable(pl_module)]
         self.theta0 = [t.to(pl_module.device) for t in self.theta0]
+        self.theta_k = [t.to(pl_module.device) for t in self.theta_k]
         self._use_masks([m.to(pl_module.device) for m in self.masks], prunable(pl_module))
         # An optimizer hook masks after every step, however the training loop takes its steps.
         self._hooks = [opt.register_step_post_hook(self._apply_masks) for opt in trainer.optimizers]
@@ -80,17 +62,32 @@ class IterativeMagnitudePruning(pl.Callback):
         while self.round < due:
             self.prune_and_rewind(pl_module, trainer.optimizers)
 
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        """For late rewinding, keep the weights after `rewind_epoch` epochs of the first round."""
+        first_round = self.rewind == "epoch_k" and self.round == 0
+        if first_round and trainer.current_epoch + 1 == self.rewind_epoch:
+            self.theta_k = [p.detach().clone() for p in pl_module.parameters()]
+
     @torch.no_grad()
     def prune_and_rewind(self, module: nn.Module, optimizers: list[torch.optim.Optimizer]) -> None:
-        """End the current round: prune, rewind every parameter to θ₀, clear the optimizers."""
+        """End the current round: prune, rewind every parameter, clear the optimizers."""
         weights = prunable(module)
-        self._use_masks(magnitude_masks(weights, self.masks, self.rate, self.scope), weights)
-        for param, start in zip(module.parameters(), self.theta0, strict=True):
-            param.copy_(start)
+        named = zip(module.named_parameters(), self.theta0, strict=True)
+        initial = [t for (name, _), t in named if name.endswith("weight")]
+        gens = [generator(seed, f"prune/{self.round}") for seed in self.seeds]
+        scores = prune_scores(self.method, weights, initial, gens)
+        rates = list(self.layer_rates or [self.rate] * len(weights))
+        self._use_masks(prune_masks(scores, self.masks, rates, self.scope), weights)
+        self.round += 1
+        if self.rewind == "reinit":
+            self.reinit(self.round)
+        else:
+            target = self.theta_k if self.rewind == "epoch_k" and self.theta_k else self.theta0
+            for param, start in zip(module.parameters(), target, strict=True):
+                param.copy_(start)
         self._apply_masks()
         for optimizer in optimizers:
             optimizer.state.clear()
-        self.round += 1
 
     def _use_masks(self, masks: list[torch.Tensor], weights: list[nn.Parameter]) -> None:
         """Adopt `masks` for `weights`, with float copies so one fused multiply applies them all."""
@@ -109,10 +106,16 @@ class IterativeMagnitudePruning(pl.Callback):
         self._hooks = []
 
     def state_dict(self) -> dict[str, Any]:
-        """θ₀, masks and round, for Lightning checkpoints."""
-        return {"round": self.round, "theta0": self.theta0, "masks": self.masks}
+        """θ₀, the late-rewind weights, masks and round, for Lightning checkpoints."""
+        return {
+            "round": self.round,
+            "theta0": self.theta0,
+            "theta_k": self.theta_k,
+            "masks": self.masks,
+        }
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore θ₀, masks and round from a checkpoint."""
         self.round = state_dict["round"]
         self.theta0, self.masks = state_dict["theta0"], state_dict["masks"]
+        self.theta_k = state_dict.get("theta_k", [])

@@ -11,7 +11,8 @@ import pytorch_lightning as pl
 from torch.utils.tensorboard import SummaryWriter
 
 from lottery_init.files import atomic_write
-from lottery_init.pruning import IterativeMagnitudePruning, layer_remaining, remaining
+from lottery_init.masks import layer_remaining, remaining
+from lottery_init.pruning import IterativeMagnitudePruning
 
 # Each `metrics.csv` column and its TensorBoard tag.
 COLUMNS = {

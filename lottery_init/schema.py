@@ -47,6 +47,10 @@ class PruneSchema:
     rate: float = MISSING
     every_n_epochs: int = MISSING
     scope: str = "layer"  # layer or global
+    method: str = "magnitude"  # magnitude, random or magnitude_increase
+    rewind: str = "init"  # init, epoch_k or reinit
+    rewind_epoch: int = 0  # k, for rewind=epoch_k
+    layer_rates: list[float] | None = None
 
 
 @dataclass

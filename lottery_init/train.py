@@ -3,6 +3,7 @@
 import logging
 import platform
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,9 @@ from omegaconf import DictConfig, OmegaConf
 
 from lottery_init.config import ROOT, data_dir, validate
 from lottery_init.files import AtomicCheckpointIO, EpochCheckpoint
-from lottery_init.initializers import InitMethod, initialize_member
+from lottery_init.initializers import InitMethod, initialize_member, reinitialize
 from lottery_init.module import LotteryModule
+from lottery_init.pruning import IterativeMagnitudePruning
 from lottery_init.results import RunRecorder, RunWriter, read_run
 from lottery_init.resume import finished, git_commit, resume_point
 
@@ -41,16 +43,20 @@ def run_info(cfg: DictConfig, population: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _population(cfgs: Sequence[DictConfig]) -> tuple[pl.LightningDataModule, LotteryModule]:
-    """The data and the stacked, initialized model of a population."""
+def _population(
+    cfgs: Sequence[DictConfig],
+) -> tuple[pl.LightningDataModule, LotteryModule, IterativeMagnitudePruning]:
+    """The data, the stacked and initialized model, and the pruning schedule of a population."""
     cfg = cfgs[0]
     seeds = [c.seed for c in cfgs]
     datamodule = instantiate(cfg.data, seeds=seeds, data_dir=data_dir(cfg.data.data_dir))
     model = instantiate(cfg.model, population=len(cfgs))
-    for member, c in enumerate(cfgs):
-        init = OmegaConf.to_container(c.init, resolve=True)
-        initialize_member(model, member, InitMethod(**init), c.seed)
-    return datamodule, LotteryModule(model, lr=cfg.lr)
+    methods = [InitMethod(**OmegaConf.to_container(c.init, resolve=True)) for c in cfgs]
+    for member, (method, seed) in enumerate(zip(methods, seeds, strict=True)):
+        initialize_member(model, member, method, seed)
+    reinit = partial(reinitialize, model, methods, seeds)
+    pruning = instantiate(cfg.prune, seeds=seeds, reinit=reinit)
+    return datamodule, LotteryModule(model, lr=cfg.lr), pruning
 
 
 def train_population(
@@ -73,7 +79,7 @@ def train_population(
         return previous
     # Decaying values become subnormal floats, which the CPU handles many times slower.
     torch.set_flush_denormal(True)
-    datamodule, module = _population(cfgs)
+    datamodule, module, pruning = _population(cfgs)
     checkpoint_dir = Path(checkpoint_dir or Path(run_dirs[0]) / "checkpoints")
     ckpt, start = resume_point(checkpoint_dir)
     if ckpt is not None:
@@ -83,7 +89,6 @@ def train_population(
         RunWriter(d, run_info(c, runs | {"member": p}), resume_epoch=start)
         for p, (d, c) in enumerate(zip(run_dirs, cfgs, strict=True))
     ]
-    pruning = instantiate(cfgs[0].prune)
     # Callbacks run in this order: the checkpoint follows the epoch's rows, so a resumed run
     # never misses a row (rows after its checkpoint are dropped on resume).
     checkpoint = EpochCheckpoint(checkpoint_dir)

@@ -5,9 +5,10 @@ import pytorch_lightning as pl
 import torch
 from helpers import TinyData, tiny_trainer
 
+from lottery_init.masks import remaining
 from lottery_init.models import LeNet
 from lottery_init.module import LotteryModule
-from lottery_init.pruning import IterativeMagnitudePruning, remaining
+from lottery_init.pruning import IterativeMagnitudePruning
 
 
 def tiny_module(population: int = 1) -> LotteryModule:

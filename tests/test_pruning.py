@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from lottery_init.pruning import layer_remaining, magnitude_masks, prune_smallest, remaining
+from lottery_init.masks import layer_remaining, magnitude_masks, prune_smallest, remaining
 
 
 def full(*shape: int) -> torch.Tensor:

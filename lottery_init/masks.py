@@ -1,0 +1,87 @@
+"""Pruning maths for a stacked population: scores, masks and what remains (pure functions)."""
+
+import torch
+from torch import nn
+
+
+def prune_smallest(scores: torch.Tensor, mask: torch.Tensor, rate: float) -> torch.Tensor:
+    """New mask `[P, N]`: per member, drop the round(rate × survivors) lowest-scoring survivors."""
+    survivors = mask.sum(dim=1, dtype=torch.float64)
+    n_prune = torch.round(rate * survivors).long()
+    # Pruned entries rank first, so the cut sits after them and the newly pruned ones.
+    cut = (mask.shape[1] - survivors.long()) + n_prune
+    ranked = torch.where(mask, scores, torch.full_like(scores, -torch.inf))
+    order = torch.argsort(ranked, dim=1, stable=True)
+    keep = torch.arange(mask.shape[1], device=mask.device).expand_as(mask) >= cut.unsqueeze(1)
+    return torch.empty_like(mask).scatter_(1, order, keep)
+
+
+SCOPES = ("layer", "global")
+METHODS = ("magnitude", "random", "magnitude_increase")
+
+
+def prune_scores(
+    method: str,
+    weights: list[torch.Tensor],
+    initial: list[torch.Tensor],
+    gens: list[torch.Generator],
+) -> list[torch.Tensor]:
+    """Per-layer scores `[P, out, in]`; the lowest-scoring survivors are pruned.
+
+    `magnitude`: |w| (Frankle & Carbin 2019). `magnitude_increase`: |w| - |w₀|, so the weights
+    whose magnitude grew least since θ₀ go (Zhou et al. 2019, "Deconstructing lottery tickets").
+    `random`: uniform noise from each member's generator (the random-pruning control: same
+    per-layer counts, mask independent of the weights)."""
+    if method not in METHODS:
+        raise ValueError(f"prune.method must be one of {METHODS}, got {method!r}.")
+    if method == "magnitude":
+        return [w.detach().abs() for w in weights]
+    if method == "magnitude_increase":
+        return [w.detach().abs() - w0.abs() for w, w0 in zip(weights, initial, strict=True)]
+    return [
+        torch.stack([torch.rand(w.shape[1:], generator=g) for g in gens]).to(w.device)
+        for w in weights
+    ]
+
+
+def prune_masks(
+    scores: list[torch.Tensor], masks: list[torch.Tensor], rates: list[float], scope: str = "layer"
+) -> list[torch.Tensor]:
+    """Prune `rates[l]` of each member's surviving weights of layer l, lowest scores first; with
+    `global` scope all layers of a member are ranked together at their one common rate."""
+    if scope not in SCOPES:
+        raise ValueError(f"prune.scope must be one of {SCOPES}, got {scope!r}.")
+    flat_s = [s.flatten(1) for s in scores]
+    flat_m = [m.flatten(1) for m in masks]
+    if scope == "layer":
+        new = [prune_smallest(*sm, r) for *sm, r in zip(flat_s, flat_m, rates, strict=True)]
+    else:
+        if len(set(rates)) > 1:
+            raise ValueError("prune.layer_rates needs prune.scope=layer.")
+        joint = prune_smallest(torch.cat(flat_s, dim=1), torch.cat(flat_m, dim=1), rates[0])
+        new = list(joint.split([s.shape[1] for s in flat_s], dim=1))
+    return [n.view_as(m) for n, m in zip(new, masks, strict=True)]
+
+
+def magnitude_masks(
+    weights: list[torch.Tensor], masks: list[torch.Tensor], rate: float, scope: str = "layer"
+) -> list[torch.Tensor]:
+    """Prune `rate` of each member's surviving weights by magnitude, per layer or across layers."""
+    scores = [w.detach().abs() for w in weights]
+    return prune_masks(scores, masks, [rate] * len(weights), scope)
+
+
+def remaining(masks: list[torch.Tensor]) -> torch.Tensor:
+    """Fraction of weights still unpruned, per member `[P]`."""
+    kept = sum(m.flatten(1).sum(dim=1, dtype=torch.float64) for m in masks)
+    return kept / sum(m[0].numel() for m in masks)
+
+
+def layer_remaining(masks: list[torch.Tensor]) -> torch.Tensor:
+    """Fraction of weights still unpruned per member and layer `[P, L]`."""
+    return torch.stack([m.flatten(1).double().mean(dim=1) for m in masks], dim=1)
+
+
+def prunable(module: nn.Module) -> list[nn.Parameter]:
+    """The weight matrices of a stacked model (biases are never pruned)."""
+    return [p for name, p in module.named_parameters() if name.endswith("weight")]

@@ -1,0 +1,102 @@
+"""The controls and protocol variants: random pruning, magnitude increase, layer rates, late
+rewinding and random reinitialization, each by its defining property."""
+
+from functools import partial
+
+import pytest
+import torch
+from helpers import TinyData, tiny_trainer
+from test_callback import Probe, tiny_module
+
+from lottery_init.initializers import InitMethod, initialize_member, reinitialize
+from lottery_init.masks import magnitude_masks, prune_masks, prune_scores
+from lottery_init.models import LeNet
+from lottery_init.pruning import IterativeMagnitudePruning
+from lottery_init.seeding import generator
+
+XAVIER = InitMethod("xavier_normal", "xavier", "normal")
+
+
+def full(*shape: int) -> torch.Tensor:
+    return torch.ones(*shape, dtype=torch.bool)
+
+
+def random_masks(weights, seeds, round_: int = 0):
+    gens = [generator(seed, f"prune/{round_}") for seed in seeds]
+    scores = prune_scores("random", weights, weights, gens)
+    return prune_masks(scores, [full(*w.shape) for w in weights], [0.2] * len(weights))
+
+
+def test_random_masks_have_the_magnitude_counts_but_not_the_magnitude_masks():
+    weights = [torch.randn(2, 30, 40), torch.randn(2, 10, 30)]
+    magnitude = magnitude_masks(weights, [full(*w.shape) for w in weights], rate=0.2)
+    random = random_masks(weights, seeds=[3, 4])
+    for r, m in zip(random, magnitude, strict=True):
+        assert r.flatten(1).sum(dim=1).tolist() == m.flatten(1).sum(dim=1).tolist()
+        assert not torch.equal(r, m)
+    assert all(
+        torch.equal(a, b) for a, b in zip(random, random_masks(weights, [3, 4]), strict=True)
+    )
+    assert not torch.equal(random[0], random_masks(weights, [3, 4], round_=1)[0])
+
+
+def test_magnitude_increase_prunes_the_weights_that_grew_least():
+    start = torch.tensor([[[1.0, -1.0, 0.5, 2.0]]])
+    now = torch.tensor([[[1.5, -0.2, 0.6, 2.0]]])
+    # |now| - |start| = [0.5, -0.8, 0.1, 0.0]: the shrunken weight and the unchanged one go.
+    scores = prune_scores("magnitude_increase", [now], [start], [])
+    (mask,) = prune_masks(scores, [full(1, 1, 4)], [0.5])
+    assert mask.tolist() == [[[True, False, True, False]]]
+
+
+def test_layer_rates_give_each_layer_its_own_remaining_count():
+    weights = [torch.randn(1, 10, 10), torch.randn(1, 5, 10), torch.randn(1, 2, 10)]
+    masks = [full(*w.shape) for w in weights]
+    for _ in range(3):
+        masks = prune_masks([w.abs() for w in weights], masks, [0.2, 0.2, 0.1])
+    # 100 -> 80 -> 64 -> 51 (round(12.8) = 13); 50 -> 40 -> 32 -> 26; 20 -> 18 -> 16 -> 14.
+    assert [int(m.sum()) for m in masks] == [51, 26, 14]
+
+
+def test_reinit_draws_differ_from_theta0_follow_the_spread_and_repeat_for_the_same_seed():
+    model = LeNet(2)
+    for member, seed in enumerate((0, 1)):
+        initialize_member(model, member, XAVIER, seed)
+    theta0 = model.layers[0].weight.detach().clone()
+    reinitialize(model, [XAVIER, XAVIER], [0, 1], round_=1)
+    first = model.layers[0].weight.detach().clone()
+    assert not torch.equal(first, theta0)
+    assert first.std().item() == pytest.approx(XAVIER.spread(784, 300), rel=0.02)
+    reinitialize(model, [XAVIER, XAVIER], [0, 1], round_=1)
+    assert torch.equal(model.layers[0].weight, first)
+    reinitialize(model, [XAVIER, XAVIER], [0, 1], round_=2)
+    assert not torch.equal(model.layers[0].weight, first)
+
+
+def fit(epochs: int, **options):
+    module, probe = tiny_module(), Probe()
+    model = module.model
+    reinit = partial(reinitialize, model, [XAVIER], [0])
+    pruning = IterativeMagnitudePruning(0.2, 2, seeds=[0], reinit=reinit, **options)
+    tiny_trainer(epochs, [pruning, probe]).fit(module, datamodule=TinyData([0]))
+    return module, pruning, probe
+
+
+def test_late_rewinding_restores_the_epoch_k_weights_exactly():
+    _, pruning, probe = fit(4, rewind="epoch_k", rewind_epoch=1)
+    # probe.params[k] are the weights at the start of epoch k: after 1 epoch, and after rewinding.
+    after_one_epoch, rewound = probe.params[1], probe.params[2]
+    masks = iter(pruning.masks)
+    for name_index, (k, r) in enumerate(zip(after_one_epoch, rewound, strict=True)):
+        expected = k * next(masks) if name_index % 2 == 0 else k
+        assert torch.equal(r, expected)
+    assert not torch.equal(after_one_epoch[0], pruning.theta0[0])
+
+
+def test_reinit_rewinds_the_survivors_to_a_fresh_draw_of_the_same_method():
+    module, pruning, probe = fit(4, rewind="reinit")
+    fresh = LeNet(1, in_features=20, hidden=[12, 8], num_classes=3)
+    reinitialize(fresh, [XAVIER], [0], round_=1)
+    rewound = probe.params[2][0]
+    assert torch.equal(rewound, fresh.layers[0].weight.detach() * pruning.masks[0])
+    assert not torch.equal(rewound, pruning.theta0[0] * pruning.masks[0])
