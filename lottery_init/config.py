@@ -50,6 +50,9 @@ def validate(cfgs: Sequence[DictConfig]) -> None:
             raise ValueError(f"batch_size must be a positive integer, got {cfg.batch_size}.")
         if not cfg.lr > 0:
             raise ValueError(f"lr must be positive, got {cfg.lr}.")
+        n_train, n_val = cfg.data.train_size or 60_000, cfg.data.val_size
+        if n_val is not None and not 0 < n_val < n_train:
+            raise ValueError(f"data.val_size must lie in (0, {n_train}), got {n_val}.")
     shared = [without_members(cfg) for cfg in cfgs]
     if any(s != shared[0] for s in shared):
         raise ValueError("population members may differ only in init and seed.")

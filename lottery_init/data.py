@@ -10,6 +10,8 @@ from lottery_init import mnist
 from lottery_init.seeding import generator
 
 MEAN, STD = 0.1307, 0.3081
+# The validation split is the same for every run seed, so runs are compared on the same images.
+SPLIT_SEED = 20190306
 
 
 def normalize(images: torch.Tensor) -> torch.Tensor:
@@ -77,11 +79,13 @@ class MNISTDataModule(pl.LightningDataModule):
         train_size: int | None = None,
         test_size: int | None = None,
         chunk: int = 50,
+        val_size: int | None = None,
     ) -> None:
         super().__init__()
         self.seeds, self.data_dir = list(seeds), Path(data_dir)
         self.batch_size, self.eval_batch_size = batch_size, eval_batch_size
         self.train_size, self.test_size, self.chunk = train_size, test_size, chunk
+        self.val_size = val_size
         self.gens = [generator(seed, "data") for seed in self.seeds]
         self.device = torch.device("cpu")
 
@@ -90,21 +94,28 @@ class MNISTDataModule(pl.LightningDataModule):
         mnist.prepare(self.data_dir)
 
     def setup(self, stage: str | None = None) -> None:
-        """Load MNIST onto the training device, optionally the first `train_size`/`test_size`."""
+        """Load MNIST onto the training device, optionally the first `train_size`/`test_size`,
+        and hold out `val_size` training images, chosen by a fixed seed, for validation."""
         if self.trainer is not None:
             self.device = self.trainer.strategy.root_device
         raw = mnist.load(self.data_dir)
         n_train, n_test = self.train_size, self.test_size
-        self.train_x = normalize(raw["train_x"][:n_train]).to(self.device)
-        self.train_y = raw["train_y"][:n_train].long().to(self.device)
+        x, y = normalize(raw["train_x"][:n_train]), raw["train_y"][:n_train].long()
+        order = torch.randperm(len(y), generator=torch.Generator().manual_seed(SPLIT_SEED))
+        val, train = order[: self.val_size or 0], order[self.val_size or 0 :].sort().values
+        self.split = {"train": train, "val": val}  # indices into the training images
+        self.train_x, self.train_y = x[train].to(self.device), y[train].to(self.device)
+        self.val_x, self.val_y = x[val].to(self.device), y[val].to(self.device)
         self.test_x = normalize(raw["test_x"][:n_test]).to(self.device)
         self.test_y = raw["test_y"][:n_test].long().to(self.device)
 
     def train_dataloader(self) -> PopulationBatches:
         return PopulationBatches(self.train_x, self.train_y, self.batch_size, self.gens, self.chunk)
 
-    def val_dataloader(self) -> TestBatches:
-        return TestBatches(self.test_x, self.test_y, self.eval_batch_size, len(self.seeds))
+    def val_dataloader(self) -> list[TestBatches]:
+        """The test set (dataloader 0), then the validation split when there is one."""
+        sets = [(self.test_x, self.test_y)] + ([(self.val_x, self.val_y)] if self.val_size else [])
+        return [TestBatches(x, y, self.eval_batch_size, len(self.seeds)) for x, y in sets]
 
     def state_dict(self) -> dict[str, list[torch.Tensor]]:
         """The members' shuffle generators, so a resumed run sees the same data order."""

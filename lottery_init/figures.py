@@ -13,7 +13,7 @@ from lottery_init.sweep import Run
 
 def panels(inits: Sequence[str]) -> list[tuple[str, list[str]]]:
     """The study's two groups: the standard methods, and the narrowed and widened Xavier ones."""
-    variants = [i for i in inits if i.endswith(("_half", "_double"))]
+    variants = [i for i in inits if i.split(" ")[0].endswith(("_half", "_double"))]
     standard = [i for i in inits if i not in variants]
     groups = [
         ("standard methods", standard),

@@ -25,7 +25,8 @@ class LotteryModule(pl.LightningModule):
         # Summed loss and correct predictions per member; example counts are host integers.
         self.register_buffer("_train", torch.zeros(2, population), persistent=False)
         self.register_buffer("_test", torch.zeros(2, population), persistent=False)
-        self._seen = {"train": 0, "test": 0}
+        self.register_buffer("_val", torch.zeros(2, population), persistent=False)
+        self._seen = {"train": 0, "test": 0, "val": 0}
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.model(x)
@@ -51,9 +52,11 @@ class LotteryModule(pl.LightningModule):
             optimizer.step()
             self._seen["train"] += batch[1].shape[1]
 
-    def validation_step(self, batch: Batch, batch_idx: int) -> None:
-        self._loss(batch, self._test)
-        self._seen["test"] += batch[1].shape[1]
+    def validation_step(self, batch: Batch, batch_idx: int, dataloader_idx: int = 0) -> None:
+        """Dataloader 0 is the test set, 1 the validation split (when the data holds one out)."""
+        stage = "test" if dataloader_idx == 0 else "val"
+        self._loss(batch, self._test if stage == "test" else self._val)
+        self._seen[stage] += batch[1].shape[1]
 
     def on_train_epoch_start(self) -> None:
         self._train.zero_()
@@ -61,18 +64,21 @@ class LotteryModule(pl.LightningModule):
 
     def on_validation_epoch_start(self) -> None:
         self._test.zero_()
-        self._seen["test"] = 0
+        self._val.zero_()
+        self._seen["test"] = self._seen["val"] = 0
 
     def on_validation_epoch_end(self) -> None:
         # One scalar per epoch for the progress bar; per-member numbers go to the run files.
         self.log("test/acc", self._test[1].mean() / max(self._seen["test"], 1), prog_bar=True)
 
     def epoch_metrics(self) -> dict[str, torch.Tensor]:
-        """This epoch's per-member `train/loss`, `train/acc`, `test/loss`, `test/acc` on the CPU."""
-        sums = torch.stack([self._train, self._test]).cpu()
-        counts = torch.tensor([self._seen["train"], self._seen["test"]]).clamp(min=1)
-        means = sums / counts.view(2, 1, 1)
-        names = ("train/loss", "train/acc", "test/loss", "test/acc")
+        """This epoch's per-member `train/loss`, `train/acc`, `test/loss`, `test/acc` (and `val/...`
+        when a validation split was evaluated), on the CPU."""
+        stages = ["train", "test"] + (["val"] if self._seen["val"] else [])
+        sums = torch.stack([getattr(self, f"_{stage}") for stage in stages]).cpu()
+        counts = torch.tensor([self._seen[stage] for stage in stages]).clamp(min=1)
+        means = sums / counts.view(-1, 1, 1)
+        names = [f"{stage}/{metric}" for stage in stages for metric in ("loss", "acc")]
         return dict(zip(names, means.flatten(0, 1), strict=True))
 
     def configure_optimizers(self) -> torch.optim.Optimizer:

@@ -25,15 +25,16 @@ FIGURES = {
 
 
 def init_methods(sweep: Sweep) -> list[InitMethod]:
-    """The init methods of the sweep, as their runs recorded them."""
-    return [InitMethod(**runs[0].config["init"]) for _, runs in sorted(sweep.usable.items())]
+    """The init methods of the sweep, as their runs recorded them, each once."""
+    methods = {runs[0].init: runs[0].config["init"] for runs in sweep.usable.values()}
+    return [InitMethod(**config) for _, config in sorted(methods.items())]
 
 
 def left_out(sweep: Sweep) -> list[str]:
     """Markdown lines on the runs the means leave out, and on unfinished runs."""
     lines = [f"- {init}, seed {seed}: {why}" for init, seed, why in sweep.left_out]
     lines += [
-        f"- {r.init}, seed {r.seed}: still running, {len(r.rounds)} rounds so far (used)"
+        f"- {r.label}, seed {r.seed}: still running, {len(r.rounds)} rounds so far (used)"
         for r in sweep.running
     ]
     return lines or ["- none: every init × seed pair has a finished run"]

@@ -2,17 +2,12 @@
 
 import csv
 import json
-import math
-import time
 from pathlib import Path
 from typing import Any
 
-import pytorch_lightning as pl
 from torch.utils.tensorboard import SummaryWriter
 
 from lottery_init.files import atomic_write
-from lottery_init.masks import layer_remaining, remaining
-from lottery_init.pruning import IterativeMagnitudePruning
 
 # Each `metrics.csv` column and its TensorBoard tag.
 COLUMNS = {
@@ -25,6 +20,8 @@ COLUMNS = {
     "test_acc": "test/acc",
     "seconds": "time/epoch_seconds",
 }
+# Added when the data module holds out a validation split.
+VAL_COLUMNS = {"val_loss": "val/loss", "val_acc": "val/acc"}
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:
@@ -51,9 +48,14 @@ class RunWriter:
     member that diverged within those epochs stays `failed` and takes no further rows."""
 
     def __init__(
-        self, run_dir: str | Path, info: dict[str, Any], resume_epoch: int | None = None
+        self,
+        run_dir: str | Path,
+        info: dict[str, Any],
+        resume_epoch: int | None = None,
+        validation: bool = False,
     ) -> None:
         self.dir = Path(run_dir)
+        self.columns = COLUMNS | (VAL_COLUMNS if validation else {})
         self.dir.mkdir(parents=True, exist_ok=True)
         start = resume_epoch or 0
         old = read_run(self.dir) if start and (self.dir / "run.json").exists() else {}
@@ -64,6 +66,9 @@ class RunWriter:
         self.info, self._closed = {**info, "status": "running", "rounds": rounds}, False
         write_json(self.dir / "run.json", self.info)
         atomic_write(self.dir / "metrics.csv", self._kept_rows(start).encode())
+        # The rows of the round under way, for its early-stopping epoch; a resumed run reloads them.
+        finished = max((r["round"] for r in rounds), default=-1)
+        self._round_rows = [r for r in read_metrics(self.dir) if r["round"] > finished]
         self._csv = open(self.dir / "metrics.csv", "a", newline="")  # noqa: SIM115
         self._rows = csv.writer(self._csv)
         # Events of epochs at or after the start, left by an interrupted run, are dropped.
@@ -71,7 +76,7 @@ class RunWriter:
 
     def _kept_rows(self, start: int) -> str:
         """The header and the text of the rows of epochs before `start`, byte for byte."""
-        header = ",".join(COLUMNS) + "\r\n"
+        header = ",".join(self.columns) + "\r\n"
         path = self.dir / "metrics.csv"
         if not start or not path.exists():
             return header
@@ -81,14 +86,24 @@ class RunWriter:
 
     def epoch(self, row: dict[str, float]) -> None:
         """Append one epoch's row to `metrics.csv` (flushed) and to TensorBoard."""
-        self._rows.writerow(row[c] for c in COLUMNS)
+        self._rows.writerow(row[c] for c in self.columns)
         self._csv.flush()
-        for column, tag in COLUMNS.items():
+        self._round_rows.append(row)
+        for column, tag in self.columns.items():
             if tag is not None:
                 self.tb.add_scalar(tag, row[column], int(row["epoch"]))
 
     def end_round(self, entry: dict[str, Any]) -> None:
-        """Record a finished round (remaining, per-layer remaining, test accuracy) in `run.json`."""
+        """Record a finished round (remaining, per-layer remaining, test accuracy) in `run.json`;
+        with validation, also its early-stopping epoch (least `val_loss`, Frankle & Carbin 2019)
+        and the test accuracy there."""
+        if "val_loss" in self.columns and self._round_rows:
+            best = min(self._round_rows, key=lambda row: row["val_loss"])
+            entry = entry | {
+                "early_stop_epoch": best["epoch"],
+                "early_stop_test_acc": best["test_acc"],
+            }
+        self._round_rows = []
         self.info["rounds"].append(entry)
         write_json(self.dir / "run.json", self.info)
 
@@ -111,49 +126,3 @@ class RunWriter:
         self.tb.close()
         self._csv.close()
         self._closed = True
-
-
-class RunRecorder(pl.Callback):
-    """Writes each member's epoch rows and round table; marks runs done or failed."""
-
-    def __init__(self, writers: list[RunWriter], pruning: IterativeMagnitudePruning) -> None:
-        self.writers, self.pruning = writers, pruning
-        self._start = time.perf_counter()
-
-    def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        self._start = time.perf_counter()
-
-    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        """Write the epoch that just ended (training and test metrics) to every member's files."""
-        epoch = trainer.current_epoch
-        metrics = pl_module.epoch_metrics()
-        kept = remaining(self.pruning.masks).cpu().tolist()
-        seconds = time.perf_counter() - self._start
-        round_ends = (epoch + 1) % self.pruning.every_n_epochs == 0
-        per_layer = layer_remaining(self.pruning.masks).cpu().tolist() if round_ends else None
-        for p, writer in enumerate(self.writers):
-            if writer.closed:
-                continue
-            row = {"epoch": epoch, "round": self.pruning.round, "remaining": kept[p]}
-            row |= {name.replace("/", "_"): values[p].item() for name, values in metrics.items()}
-            writer.epoch(row | {"seconds": seconds})
-            if not all(math.isfinite(row[k]) for k in ("train_loss", "test_loss")):
-                # The member diverged; its stacked neighbours train on undisturbed.
-                losses = f"train {row['train_loss']}, test {row['test_loss']}"
-                writer.close("failed", f"loss is not finite in epoch {epoch} ({losses})", epoch)
-            elif round_ends:
-                entry = {k: row[k] for k in ("epoch", "round", "remaining", "test_acc")}
-                writer.end_round(entry | {"layer_remaining": per_layer[p]})
-        trainer.should_stop = trainer.should_stop or all(w.closed for w in self.writers)
-
-    def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        for writer in self.writers:
-            if not writer.closed:
-                writer.close("done")
-
-    def on_exception(
-        self, trainer: pl.Trainer, pl_module: pl.LightningModule, exception: BaseException
-    ) -> None:
-        for writer in self.writers:
-            if not writer.closed:
-                writer.close("failed", reason=f"{type(exception).__name__}: {exception}")

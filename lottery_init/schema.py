@@ -32,6 +32,7 @@ class DataSchema:
     train_size: int | None = None
     test_size: int | None = None
     chunk: int = 50
+    val_size: int | None = None
 
 
 @dataclass

@@ -20,12 +20,28 @@ class Run:
     config: dict[str, Any] = field(default_factory=dict)
     reason: str | None = None
 
+    @property
+    def label(self) -> str:
+        """The init method, plus the control or protocol variant when the run is one."""
+        return f"{self.init} ({variant(self.config)})" if variant(self.config) else self.init
+
+
+def variant(config: dict[str, Any]) -> str:
+    """What sets a run's pruning apart from the study's: method and rewind, e.g. "random"."""
+    prune = config.get("prune", {})
+    parts = [prune["method"]] if prune.get("method", "magnitude") != "magnitude" else []
+    if prune.get("rewind", "init") == "reinit":
+        parts.append("reinit")
+    elif prune.get("rewind") == "epoch_k":
+        parts.append(f"rewind to epoch {prune['rewind_epoch']}")
+    return ", ".join(parts)
+
 
 @dataclass
 class Sweep:
     """The runs a report uses, grouped by init method, and the ones it leaves out, with why."""
 
-    usable: dict[str, list[Run]]
+    usable: dict[str, list[Run]]  # by label: init method, plus variant if any
     left_out: list[tuple[str, int, str]]
     running: list[Run]
 
@@ -48,7 +64,7 @@ def read_runs(folder: str | Path) -> list[Run]:
                 reason=info.get("reason"),
             )
         )
-    return sorted(runs, key=lambda r: (r.init, r.seed, str(r.dir)))
+    return sorted(runs, key=lambda r: (r.label, r.seed, str(r.dir)))
 
 
 def load_sweep(folder: str | Path) -> Sweep:
@@ -59,17 +75,17 @@ def load_sweep(folder: str | Path) -> Sweep:
     left_out: list[tuple[str, int, str]] = []
     seen: set[tuple[str, int]] = set()
     for run in runs:
-        key = (run.init, run.seed)
+        key = (run.label, run.seed)
         if run.status == "failed":
             left_out.append((*key, f"failed: {run.reason or 'no reason recorded'}"))
         elif key in seen:
             left_out.append((*key, f"repeat, not used: {run.dir}"))
         else:
             seen.add(key)
-            usable.setdefault(run.init, []).append(run)
-    inits = sorted({r.init for r in runs})
+            usable.setdefault(run.label, []).append(run)
+    inits = sorted({r.label for r in runs})
     seeds = sorted({r.seed for r in runs})
-    attempted = {(r.init, r.seed) for r in runs}
+    attempted = {(r.label, r.seed) for r in runs}
     left_out += [(i, s, "missing") for i in inits for s in seeds if (i, s) not in attempted]
     running = [r for group in usable.values() for r in group if r.status != "done"]
     return Sweep(usable, sorted(left_out), running)

@@ -20,7 +20,8 @@ from lottery_init.files import AtomicCheckpointIO, EpochCheckpoint
 from lottery_init.initializers import InitMethod, initialize_member, reinitialize
 from lottery_init.module import LotteryModule
 from lottery_init.pruning import IterativeMagnitudePruning
-from lottery_init.results import RunRecorder, RunWriter, read_run
+from lottery_init.recorder import RunRecorder
+from lottery_init.results import RunWriter, read_run
 from lottery_init.resume import finished, git_commit, resume_point
 
 log = logging.getLogger(__name__)
@@ -86,7 +87,7 @@ def train_population(
         log.info(f"Resuming from {ckpt} after {start} epochs.")
     runs = {"runs": [Path(d).name for d in run_dirs], "checkpoint_dir": str(checkpoint_dir)}
     writers = [
-        RunWriter(d, run_info(c, runs | {"member": p}), resume_epoch=start)
+        RunWriter(d, run_info(c, runs | {"member": p}), start, validation=bool(c.data.val_size))
         for p, (d, c) in enumerate(zip(run_dirs, cfgs, strict=True))
     ]
     # Callbacks run in this order: the checkpoint follows the epoch's rows, so a resumed run

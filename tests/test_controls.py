@@ -5,14 +5,20 @@ from functools import partial
 
 import pytest
 import torch
-from helpers import TinyData, tiny_trainer
+from helpers import TINY, TinyData, tiny_trainer
+from hydra import compose as hydra_compose
+from hydra import initialize_config_dir
 from test_callback import Probe, tiny_module
 
+from lottery_init.config import ROOT, compose, run_config, validate
+from lottery_init.data import MNISTDataModule
 from lottery_init.initializers import InitMethod, initialize_member, reinitialize
 from lottery_init.masks import magnitude_masks, prune_masks, prune_scores
 from lottery_init.models import LeNet
 from lottery_init.pruning import IterativeMagnitudePruning
+from lottery_init.results import read_metrics
 from lottery_init.seeding import generator
+from lottery_init.train import train
 
 XAVIER = InitMethod("xavier_normal", "xavier", "normal")
 
@@ -100,3 +106,74 @@ def test_reinit_rewinds_the_survivors_to_a_fresh_draw_of_the_same_method():
     rewound = probe.params[2][0]
     assert torch.equal(rewound, fresh.layers[0].weight.detach() * pruning.masks[0])
     assert not torch.equal(rewound, pruning.theta0[0] * pruning.masks[0])
+
+
+def test_the_validation_split_is_disjoint_from_training_and_the_same_for_every_seed(mnist_raw):
+    def split(seeds):
+        data = MNISTDataModule(seeds, mnist_raw.parents[1], train_size=3000, val_size=500)
+        data.setup()
+        return data.split
+
+    one, other = split([0]), split([5, 6])
+    assert torch.equal(one["val"], other["val"]) and torch.equal(one["train"], other["train"])
+    assert len(one["val"]) == 500 and len(one["train"]) == 2500
+    assert sorted(torch.cat([one["train"], one["val"]]).tolist()) == list(range(3000))
+
+
+def test_early_stopping_epoch_is_the_least_validation_loss_of_each_round(tmp_path, mnist_raw):
+    cfg = compose([*TINY, "data.val_size=200", "epochs=6", "prune.every_n_epochs=3"])
+    info = train(cfg, tmp_path)
+    rows = read_metrics(tmp_path)
+    assert all("val_loss" in row and 0 < row["val_acc"] <= 1 for row in rows)
+    for entry in info["rounds"]:
+        in_round = [row for row in rows if row["round"] == entry["round"]]
+        best = min(in_round, key=lambda row: row["val_loss"])
+        assert entry["early_stop_epoch"] == best["epoch"]
+        assert entry["early_stop_test_acc"] == pytest.approx(best["test_acc"])
+
+
+def test_layer_rates_through_the_config_give_each_layer_its_remaining_fraction(tmp_path, mnist_raw):
+    cfg = compose([*TINY, "epochs=3", "prune.every_n_epochs=1", "prune.layer_rates=[0.2,0.2,0.1]"])
+    info = train(cfg, tmp_path)
+    assert info["rounds"][2]["layer_remaining"] == pytest.approx([0.64, 0.64, 0.81], abs=1e-3)
+
+
+def composed(experiment: str):
+    with initialize_config_dir(str(ROOT / "conf"), version_base="1.3"):
+        return hydra_compose(
+            "train", overrides=[f"experiment={experiment}"], return_hydra_config=True
+        )
+
+
+def test_frankle2019_experiment_holds_their_lenet_protocol():
+    cfg = composed("frankle2019")
+    assert (cfg.lr, cfg.batch_size, cfg.data.val_size, cfg.model.negative_slope) == (
+        0.0012,
+        60,
+        5000,
+        0,
+    )
+    assert list(cfg.prune.layer_rates) == [0.2, 0.2, 0.1] and cfg.init.scheme == "xavier"
+    # 50,000 iterations per round over 55,000 images in batches of 60.
+    assert cfg.prune.every_n_epochs == round(50_000 / (55_000 / 60))
+    validate([run_config(cfg)])
+
+
+def test_controls_experiment_adds_reinit_and_random_pruning_to_the_grid():
+    cfg = composed("controls")
+    assert cfg.hydra.sweeper.params == {
+        "init": "glob(*)",
+        "seed": "range(11)",
+        "prune": "imp,imp_reinit,imp_random",
+    }
+    for option, (method, rewind) in {
+        "imp_reinit": ("magnitude", "reinit"),
+        "imp_random": ("random", "init"),
+    }.items():
+        prune = compose([f"prune={option}"]).prune
+        assert (prune.method, prune.rewind, prune.rate, prune.every_n_epochs) == (
+            method,
+            rewind,
+            0.2,
+            5,
+        )

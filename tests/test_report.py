@@ -23,11 +23,14 @@ KAIMING = {0: [0.80, 0.70, 0.60], 1: [0.81, 0.71, 0.61], 2: [0.82, 0.72, 0.62]}
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
-def fake_run(folder, init: str, seed: int, accs: list[float], status: str = "done") -> None:
+def fake_run(
+    folder, init: str, seed: int, accs: list[float], status: str = "done", **prune
+) -> None:
     """A run folder written through `results.py`, one epoch per round."""
     init_cfg = OmegaConf.to_container(OmegaConf.load(ROOT / "conf" / "init" / f"{init}.yaml"))
-    config = {"init": {**init_cfg, "name": init}, "model": {"hidden": [300, 100]}}
-    writer = RunWriter(folder / f"{init}_s{seed}", {"init": init, "seed": seed, "config": config})
+    config = {"init": {**init_cfg, "name": init}, "model": {"hidden": [300, 100]}, "prune": prune}
+    name = f"{init}_s{seed}" + "".join(f"_{v}" for v in prune.values())
+    writer = RunWriter(folder / name, {"init": init, "seed": seed, "config": config})
     for r, acc in enumerate(accs):
         kept = 0.8**r
         row = {"epoch": r, "round": r, "remaining": kept, "test_acc": acc, "seconds": 1.0}
@@ -166,3 +169,19 @@ def test_notebook_is_stripped_and_runs_on_a_sweep(tmp_path, monkeypatch):
         exec("".join(cell["source"]), namespace)  # noqa: S102 (the project's own notebook)
     assert {s.init for s in namespace["stats"]} == {"xavier_normal", "kaiming_normal"}
     assert os.fspath(namespace["SWEEP_DIR"]) == str(tmp_path)
+
+
+def test_controls_are_reported_apart_from_the_tickets_of_the_same_init(tmp_path):
+    for seed in (0, 1):
+        fake_run(tmp_path, "xavier_normal", seed, [0.9, 0.9])
+        fake_run(tmp_path, "xavier_normal", seed, [0.9, 0.8], rewind="reinit")
+        fake_run(tmp_path, "xavier_normal", seed, [0.9, 0.7], method="random")
+    sweep = load_sweep(tmp_path)
+    assert sorted(sweep.usable) == [
+        "xavier_normal",
+        "xavier_normal (random)",
+        "xavier_normal (reinit)",
+    ]
+    stats = round_stats(sweep.usable)
+    assert stat(stats, "xavier_normal (reinit)", 1).mean == pytest.approx(0.8)
+    assert sweep.left_out == []
