@@ -2,6 +2,8 @@
 
 import pytorch_lightning as pl
 import torch
+from hydra import compose, initialize_config_dir
+from omegaconf import DictConfig
 
 from lottery_init.config import ROOT
 from lottery_init.data import PopulationBatches, TestBatches
@@ -16,6 +18,12 @@ TINY = [
     "trainer=cpu",
     "+trainer.enable_progress_bar=false",
 ]
+
+
+def composed(*overrides: str) -> DictConfig:
+    """The full composed config, `hydra` node included (launcher, sweeper), unresolved."""
+    with initialize_config_dir(str(ROOT / "conf"), version_base="1.3"):
+        return compose("train", overrides=list(overrides), return_hydra_config=True)
 
 
 def rows(run_dir) -> list[str]:

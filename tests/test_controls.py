@@ -5,12 +5,10 @@ from functools import partial
 
 import pytest
 import torch
-from helpers import TINY, TinyData, tiny_trainer
-from hydra import compose as hydra_compose
-from hydra import initialize_config_dir
+from helpers import TINY, TinyData, composed, tiny_trainer
 from test_callback import Probe, tiny_module
 
-from lottery_init.config import ROOT, compose, run_config, validate
+from lottery_init.config import compose, run_config, validate
 from lottery_init.data import MNISTDataModule
 from lottery_init.initializers import InitMethod, initialize_member, reinitialize
 from lottery_init.masks import magnitude_masks, prune_masks, prune_scores
@@ -138,15 +136,8 @@ def test_layer_rates_through_the_config_give_each_layer_its_remaining_fraction(t
     assert info["rounds"][2]["layer_remaining"] == pytest.approx([0.64, 0.64, 0.81], abs=1e-3)
 
 
-def composed(experiment: str):
-    with initialize_config_dir(str(ROOT / "conf"), version_base="1.3"):
-        return hydra_compose(
-            "train", overrides=[f"experiment={experiment}"], return_hydra_config=True
-        )
-
-
 def test_frankle2019_experiment_holds_their_lenet_protocol():
-    cfg = composed("frankle2019")
+    cfg = composed("experiment=frankle2019")
     assert (cfg.lr, cfg.batch_size, cfg.data.val_size, cfg.model.negative_slope) == (
         0.0012,
         60,
@@ -160,7 +151,7 @@ def test_frankle2019_experiment_holds_their_lenet_protocol():
 
 
 def test_controls_experiment_adds_reinit_and_random_pruning_to_the_grid():
-    cfg = composed("controls")
+    cfg = composed("experiment=controls")
     assert cfg.hydra.sweeper.params == {
         "init": "glob(*)",
         "seed": "range(11)",

@@ -6,8 +6,7 @@ import sys
 import time
 
 import pytest
-from helpers import TINY, rows
-from hydra import compose, initialize_config_dir
+from helpers import TINY, composed, rows
 
 from lottery_init.config import ROOT
 from lottery_init.results import COLUMNS, read_metrics, read_run
@@ -94,8 +93,7 @@ def test_a_bad_job_stops_the_sweep_before_any_training(tmp_path, mnist_raw, laun
 
 
 def test_seed_paper_experiment_is_the_studys_grid_on_the_population_launcher():
-    with initialize_config_dir(str(ROOT / "conf"), version_base="1.3"):
-        cfg = compose("train", overrides=["experiment=seed_paper"], return_hydra_config=True)
+    cfg = composed("experiment=seed_paper")
     assert (cfg.epochs, cfg.lr, cfg.batch_size) == (100, 0.0012, 60)
     assert (cfg.prune.rate, cfg.prune.every_n_epochs, cfg.prune.scope) == (0.2, 5, "layer")
     assert (list(cfg.model.hidden), cfg.model.negative_slope) == ([300, 100], 0.05)
