@@ -60,7 +60,8 @@ def write_report(sweep_dir: Path) -> Path:
     for name, fig in drawn.items():
         fig.savefig(out / name, dpi=110)
     write_csv(out / "summary.csv", stats)
-    summary = summary_markdown(stats, thresholds(stats))
+    early = round_stats(sweep.usable, key="early_stop_test_acc")
+    summary = summary_markdown(stats, thresholds(stats), early)
     (out / "summary.md").write_text(summary)
     seeds = len({r.seed for r in runs})
     text = [f"# Report: {Path(sweep_dir).name}", ""]

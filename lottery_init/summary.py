@@ -40,16 +40,18 @@ class Threshold:
     every_seed: float  # every seed's accuracy >= its own dense accuracy
 
 
-def round_stats(usable: dict[str, list[Run]]) -> list[RoundStat]:
-    """Mean and standard deviation over seeds of each method's round-end test accuracy."""
+def round_stats(usable: dict[str, list[Run]], key: str = "test_acc") -> list[RoundStat]:
+    """Mean and standard deviation over seeds of each method's round-end test accuracy (or of
+    another round-table entry, e.g. `early_stop_test_acc`; rounds without it are left out)."""
     stats = []
     for init, runs in sorted(usable.items()):
         rounds: dict[int, list[tuple[int, dict]]] = {}
         for run in runs:
             for entry in run.rounds:
-                rounds.setdefault(entry["round"], []).append((run.seed, entry))
+                if key in entry:
+                    rounds.setdefault(entry["round"], []).append((run.seed, entry))
         for r, entries in sorted(rounds.items()):
-            accs = {seed: e["test_acc"] for seed, e in entries}
+            accs = {seed: e[key] for seed, e in entries}
             remaining = sum(e["remaining"] for _, e in entries) / len(entries)
             stats.append(RoundStat(init, r, remaining, accs, *mean_std(list(accs.values()))))
     compare_with_best(stats)

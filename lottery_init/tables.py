@@ -2,6 +2,7 @@
 
 import csv
 import math
+from collections.abc import Sequence
 from pathlib import Path
 
 from lottery_init.summary import ALPHA, RoundStat, Threshold, best_of
@@ -69,8 +70,11 @@ def significance_table(stats: list[RoundStat]) -> list[str]:
     return lines
 
 
-def summary_markdown(stats: list[RoundStat], limits: list[Threshold]) -> str:
-    """`summary.md`: the three tables, with what each number means."""
+def summary_markdown(
+    stats: list[RoundStat], limits: list[Threshold], early: Sequence[RoundStat] = ()
+) -> str:
+    """`summary.md`: the three tables, with what each number means; with a validation split,
+    also the test accuracy at each round's early-stopping epoch."""
     parts = [
         "## Test accuracy at the end of each round (%)",
         "",
@@ -93,4 +97,13 @@ def summary_markdown(stats: list[RoundStat], limits: list[Threshold]) -> str:
         "",
         *significance_table(stats),
     ]
+    if early:
+        parts += [
+            "",
+            "## Test accuracy at each round's early-stopping epoch (%)",
+            "",
+            "The epoch of least validation loss within the round (Frankle & Carbin 2019).",
+            "",
+            *accuracy_table(list(early)),
+        ]
     return "\n".join(parts) + "\n"

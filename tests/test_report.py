@@ -15,6 +15,7 @@ from lottery_init.report import init_methods, main, write_report
 from lottery_init.results import RunWriter
 from lottery_init.summary import pair_rounds, round_stats, thresholds
 from lottery_init.sweep import load_sweep
+from lottery_init.tables import summary_markdown
 from lottery_init.train import train_population
 
 # Round-end test accuracies per seed; xavier_normal seed 3 fails, kaiming_normal seed 3 is missing.
@@ -185,3 +186,32 @@ def test_controls_are_reported_apart_from_the_tickets_of_the_same_init(tmp_path)
     stats = round_stats(sweep.usable)
     assert stat(stats, "xavier_normal (reinit)", 1).mean == pytest.approx(0.8)
     assert sweep.left_out == []
+
+
+def test_early_stopping_accuracy_gets_its_own_table(tmp_path):
+    # One round of three epochs; the least val_loss picks epoch 1 (seed 0) and epoch 2 (seed 1).
+    for seed, val_losses, test_accs in (
+        (0, [0.5, 0.3, 0.4], [0.8, 0.9, 0.7]),
+        (1, [0.5, 0.4, 0.2], [0.8, 0.7, 0.94]),
+    ):
+        config = {"init": {"name": "xavier_normal"}, "prune": {}}
+        info = {"init": "xavier_normal", "seed": seed, "config": config}
+        writer = RunWriter(tmp_path / f"s{seed}", info, validation=True)
+        for epoch, (val_loss, acc) in enumerate(zip(val_losses, test_accs, strict=True)):
+            row = {"epoch": epoch, "round": 0, "remaining": 1.0, "test_acc": acc, "seconds": 1.0}
+            row |= {
+                "train_loss": 0.1,
+                "train_acc": 0.9,
+                "test_loss": 0.2,
+                "val_loss": val_loss,
+                "val_acc": 0.9,
+            }
+            writer.epoch(row)
+        writer.end_round(
+            {"epoch": 2, "round": 0, "remaining": 1.0, "test_acc": acc, "layer_remaining": [1.0]}
+        )
+        writer.close("done")
+    early = round_stats(load_sweep(tmp_path).usable, key="early_stop_test_acc")
+    assert early[0].mean == pytest.approx(0.92) and early[0].std == pytest.approx(math.sqrt(0.0008))
+    text = summary_markdown(round_stats(load_sweep(tmp_path).usable), [], early)
+    assert "early-stopping epoch" in text and "92.00 ± 2.83 (2)" in text
