@@ -10,6 +10,9 @@ import pytorch_lightning as pl
 import torch
 from pytorch_lightning.plugins import TorchCheckpointIO
 
+# The file name of the checkpoint a run or population resumes from.
+LAST = "last.ckpt"
+
 
 def atomic_write(path: Path, data: bytes) -> None:
     """Write `data` to a temporary file beside `path`, flush it to disk, then rename it."""
@@ -40,7 +43,7 @@ class EpochCheckpoint(pl.Callback):
     raw optimizer (see `LotteryModule.training_step`) do not move it."""
 
     def __init__(self, dirpath: Path) -> None:
-        self.path = Path(dirpath) / "last.ckpt"
+        self.path = Path(dirpath) / LAST
 
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         trainer.save_checkpoint(self.path)

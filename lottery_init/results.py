@@ -100,7 +100,8 @@ class RunWriter:
         if "val_loss" in self.columns and self._round_rows:
             best = min(self._round_rows, key=lambda row: row["val_loss"])
             entry = entry | {
-                "early_stop_epoch": best["epoch"],
+                # Rows reloaded from metrics.csv on resume hold floats; the epoch is an integer.
+                "early_stop_epoch": int(best["epoch"]),
                 "early_stop_test_acc": best["test_acc"],
             }
         self._round_rows = []

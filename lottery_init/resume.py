@@ -8,10 +8,10 @@ from typing import Any
 
 import torch
 
+from lottery_init.files import LAST
 from lottery_init.results import read_run
 
 log = logging.getLogger(__name__)
-LAST = "last.ckpt"
 
 
 def finished(info: dict[str, Any] | None) -> bool:
@@ -27,7 +27,8 @@ def resume_point(checkpoint_dir: Path) -> tuple[Path | None, int]:
     if not path.exists():
         return None, 0
     try:
-        state = torch.load(path, map_location="cpu", weights_only=False)
+        # Memory-mapped, so only the epoch is read here; Lightning loads the whole file later.
+        state = torch.load(path, map_location="cpu", weights_only=False, mmap=True)
         return path, int(state["epoch"]) + 1
     except Exception as error:  # A damaged file of any kind means starting afresh.
         log.warning(f"{path} is damaged ({type(error).__name__}); not loading it, starting afresh.")
@@ -47,11 +48,12 @@ def git_commit(folder: Path) -> dict[str, Any] | None:
 
 def sweep_state(
     run_dirs: Sequence[Path],
-) -> tuple[list[int], list[tuple[list[int], Path]], list[int]]:
-    """Which jobs of a sweep are finished, which populations resume from their checkpoint (members
-    in their recorded order), and which jobs start afresh; by index into `run_dirs`."""
+) -> tuple[dict[int, dict[str, Any]], list[tuple[list[int], Path]], list[int]]:
+    """Which jobs of a sweep are finished (with their `run.json`), which populations resume from
+    their checkpoint (members in their recorded order), and which jobs start afresh; by index
+    into `run_dirs`."""
     infos = [read_run(d) if (Path(d) / "run.json").exists() else None for d in run_dirs]
-    done = [i for i, info in enumerate(infos) if finished(info)]
+    done = {i: info for i, info in enumerate(infos) if finished(info)}
     index = {Path(d).name: i for i, d in enumerate(run_dirs)}
     resumed: list[tuple[list[int], Path]] = []
     taken: set[int] = set()

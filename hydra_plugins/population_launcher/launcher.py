@@ -25,7 +25,6 @@ from lottery_init.population import (
     train_populations,
     visible_devices,
 )
-from lottery_init.results import read_run
 from lottery_init.resume import sweep_state
 
 log = logging.getLogger(__name__)
@@ -70,9 +69,9 @@ class PopulationLauncher(Launcher):
         cfgs = [job.return_value for job in jobs]
         run_dirs = [Path(job.hydra_cfg.hydra.runtime.output_dir) for job in jobs]
         done, resumed, fresh = sweep_state(run_dirs)
-        for index in done:
+        for index, info in done.items():
             jobs[index].status = JobStatus.COMPLETED
-            jobs[index].return_value = read_run(run_dirs[index])
+            jobs[index].return_value = info
         devices = visible_devices(self.devices)
         cap = self.max_population or (CPU_POPULATION if devices[0] == "cpu" else None)
         packed = pack([cfgs[i] for i in fresh], cap, len(devices))
