@@ -7,10 +7,10 @@ ARGS   ?=
 SWEEP  ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install train test sweep report lint format tensorboard benchmark clean
+.PHONY: help install train test test-gpu sweep report lint format tensorboard benchmark clean
 
 help: ## list the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,9 @@ test: $(STAMP) ## lint, format check and the test suite (no GPU needed)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m pytest
+
+test-gpu: $(STAMP) ## the CUDA tests (on a machine with a GPU): CPU agreement, resume, controls, launcher
+	$(PY) -m pytest -m gpu -rs
 
 sweep: $(STAMP) ## the study's grid (8 inits x 11 seeds) packed into populations, every GPU used
 	$(PY) -m lottery_init.train --multirun experiment=seed_paper $(ARGS)

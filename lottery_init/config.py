@@ -48,6 +48,10 @@ def validate(cfgs: Sequence[DictConfig]) -> None:
             raise ValueError(f"seed must be a non-negative integer, got {cfg.seed}.")
         if cfg.batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer, got {cfg.batch_size}.")
+        if not cfg.checkpoint.every_seconds >= 0:
+            raise ValueError(
+                f"checkpoint.every_seconds must be 0 or more, got {cfg.checkpoint.every_seconds}."
+            )
         if not cfg.lr > 0:
             raise ValueError(f"lr must be positive, got {cfg.lr}.")
         n_train, n_val = cfg.data.train_size or 60_000, cfg.data.val_size

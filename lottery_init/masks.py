@@ -85,3 +85,20 @@ def layer_remaining(masks: list[torch.Tensor]) -> torch.Tensor:
 def prunable(module: nn.Module) -> list[nn.Parameter]:
     """The weight matrices of a stacked model (biases are never pruned)."""
     return [p for name, p in module.named_parameters() if name.endswith("weight")]
+
+
+# Bit weights of one packed byte, most significant first (the order of numpy's `packbits`).
+_BITS = torch.tensor([128, 64, 32, 16, 8, 4, 2, 1], dtype=torch.uint8)
+
+
+def pack_mask(mask: torch.Tensor) -> torch.Tensor:
+    """A boolean mask as uint8 bytes, 8 entries each, row-major (its shape is kept elsewhere)."""
+    flat = mask.detach().reshape(-1).to("cpu", torch.uint8)
+    padded = torch.cat([flat, flat.new_zeros(-len(flat) % 8)]).view(-1, 8)
+    return (padded * _BITS).sum(dim=1, dtype=torch.uint8)
+
+
+def unpack_mask(packed: torch.Tensor, shape: torch.Size | tuple[int, ...]) -> torch.Tensor:
+    """The boolean mask of `shape` that `pack_mask` turned into `packed`."""
+    bits = packed.unsqueeze(1).bitwise_and(_BITS).ne(0).reshape(-1)
+    return bits[: torch.Size(shape).numel()].view(shape)

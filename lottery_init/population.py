@@ -86,8 +86,11 @@ class PopulationProgress(pl.Callback):
         )
 
 
-def train_packed(population: Population, device: str) -> list[dict]:
-    """Train one population on `device`, its log lines also going to each job's log file."""
+def train_packed(
+    population: Population, device: str, callbacks: Sequence[pl.Callback] = ()
+) -> list[dict]:
+    """Train one population on `device`, its log lines also going to each job's log file;
+    `callbacks` are added to the Trainer's."""
     handlers = [logging.FileHandler(path) for path in population.log_files]
     root = logging.getLogger()
     for handler in handlers:
@@ -100,7 +103,7 @@ def train_packed(population: Population, device: str) -> list[dict]:
             population.cfgs,
             population.run_dirs,
             checkpoint_dir=population.checkpoint_dir,
-            callbacks=[PopulationProgress(population.label)],
+            callbacks=[PopulationProgress(population.label), *callbacks],
             enable_progress_bar=False,
             **trainer_kwargs(device),
         )

@@ -7,7 +7,7 @@ import pytorch_lightning as pl
 import torch
 from torch import nn
 
-from lottery_init.masks import prunable, prune_masks, prune_scores
+from lottery_init.masks import pack_mask, prunable, prune_masks, prune_scores, unpack_mask
 from lottery_init.seeding import generator
 
 REWINDS = ("init", "epoch_k", "reinit")
@@ -45,11 +45,16 @@ class IterativeMagnitudePruning(pl.Callback):
         self.masks: list[torch.Tensor] = []
         self._hooks: list[Any] = []
 
+    def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
+        """Keep θ₀ and start with full masks, before Lightning restores any checkpoint.
+
+        θ₀ is the model as built, a function of each member's init method and seed, so
+        checkpoints never store it; a restored checkpoint replaces the masks and round."""
+        self.theta0 = [p.detach().clone() for p in pl_module.parameters()]
+        self.masks = [torch.ones_like(w, dtype=torch.bool) for w in prunable(pl_module)]
+
     def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        """Save θ₀ and full masks, unless a checkpoint already restored them."""
-        if not self.theta0:
-            self.theta0 = [p.detach().clone() for p in pl_module.parameters()]
-            self.masks = [torch.ones_like(w, dtype=torch.bool) for w in prunable(pl_module)]
+        """Move θ₀ and the masks to the training device and start masking every step."""
         self.theta0 = [t.to(pl_module.device) for t in self.theta0]
         self.theta_k = [t.to(pl_module.device) for t in self.theta_k]
         self._use_masks([m.to(pl_module.device) for m in self.masks], prunable(pl_module))
@@ -106,16 +111,17 @@ class IterativeMagnitudePruning(pl.Callback):
         self._hooks = []
 
     def state_dict(self) -> dict[str, Any]:
-        """θ₀, the late-rewind weights, masks and round, for Lightning checkpoints."""
+        """Round, masks as packed bits and the late-rewind weights, for Lightning checkpoints
+        (θ₀ is not stored: `setup` regenerates it)."""
         return {
             "round": self.round,
-            "theta0": self.theta0,
+            "masks": [pack_mask(m) for m in self.masks],
+            "mask_shapes": [list(m.shape) for m in self.masks],
             "theta_k": self.theta_k,
-            "masks": self.masks,
         }
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore θ₀, masks and round from a checkpoint."""
-        self.round = state_dict["round"]
-        self.theta0, self.masks = state_dict["theta0"], state_dict["masks"]
-        self.theta_k = state_dict.get("theta_k", [])
+        """Restore round, masks and late-rewind weights from a checkpoint."""
+        self.round, self.theta_k = state_dict["round"], state_dict["theta_k"]
+        shapes = state_dict["mask_shapes"]
+        self.masks = [unpack_mask(m, s) for m, s in zip(state_dict["masks"], shapes, strict=True)]

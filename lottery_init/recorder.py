@@ -44,6 +44,9 @@ class RunRecorder(pl.Callback):
         trainer.should_stop = trainer.should_stop or all(w.closed for w in self.writers)
 
     def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        """Mark the runs done, unless the fit stopped early (a signal) and will be resumed."""
+        if trainer.current_epoch < trainer.max_epochs:
+            return
         for writer in self.writers:
             if not writer.closed:
                 writer.close("done")

@@ -6,9 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import torch
-
-from lottery_init.files import LAST
+from lottery_init.checkpoints import LAST, load
 from lottery_init.results import read_run
 
 log = logging.getLogger(__name__)
@@ -28,10 +26,13 @@ def resume_point(checkpoint_dir: Path) -> tuple[Path | None, int]:
         return None, 0
     try:
         # Memory-mapped, so only the epoch is read here; Lightning loads the whole file later.
-        state = torch.load(path, map_location="cpu", weights_only=False, mmap=True)
-        return path, int(state["epoch"]) + 1
-    except Exception as error:  # A damaged file of any kind means starting afresh.
-        log.warning(f"{path} is damaged ({type(error).__name__}); not loading it, starting afresh.")
+        return path, int(load(path, mmap=True)["epoch"]) + 1
+    except Exception as error:
+        # A damaged file, or one holding pickled code (refused unrun), means starting afresh.
+        log.warning(
+            f"{path} was not loaded ({type(error).__name__}: damaged, or not only tensors and "
+            "plain values); starting afresh."
+        )
         return None, 0
 
 

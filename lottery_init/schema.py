@@ -55,11 +55,17 @@ class PruneSchema:
 
 
 @dataclass
+class CheckpointSchema:
+    every_seconds: float = 60.0
+
+
+@dataclass
 class TrainSchema:
     init: InitSchema = MISSING
     data: DataSchema = MISSING
     model: ModelSchema = MISSING
     prune: PruneSchema = MISSING
+    checkpoint: CheckpointSchema = field(default_factory=CheckpointSchema)
     # The Lightning Trainer's own keyword arguments, which Lightning checks itself.
     trainer: dict[str, Any] = field(default_factory=dict)
     seed: int = 0

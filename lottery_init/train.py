@@ -15,8 +15,8 @@ from hydra.errors import ConfigCompositionException
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
+from lottery_init.checkpoints import AtomicCheckpointIO, CheckpointCadence, Interrupted
 from lottery_init.config import ROOT, data_dir, validate
-from lottery_init.files import AtomicCheckpointIO, EpochCheckpoint
 from lottery_init.initializers import InitMethod, initialize_member, reinitialize
 from lottery_init.module import LotteryModule
 from lottery_init.pruning import IterativeMagnitudePruning
@@ -92,7 +92,7 @@ def train_population(
     ]
     # Callbacks run in this order: the checkpoint follows the epoch's rows, so a resumed run
     # never misses a row (rows after its checkpoint are dropped on resume).
-    checkpoint = EpochCheckpoint(checkpoint_dir)
+    checkpoint = CheckpointCadence(checkpoint_dir, cfgs[0].checkpoint.every_seconds)
     callbacks = [pruning, RunRecorder(writers, pruning), checkpoint, *callbacks]
     trainer = instantiate(
         cfgs[0].trainer,
@@ -101,7 +101,9 @@ def train_population(
         plugins=[AtomicCheckpointIO()],
         **trainer_kwargs,
     )
-    trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt)
+    trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt, weights_only=True)
+    if checkpoint.stopped_by is not None:
+        raise Interrupted(checkpoint.stopped_by)
     return [w.info for w in writers]
 
 

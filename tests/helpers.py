@@ -1,5 +1,9 @@
 """Helpers shared by the tests: config files, a tiny synthetic data module, a quiet Trainer."""
 
+import subprocess
+import sys
+import time
+
 import pytorch_lightning as pl
 import torch
 from hydra import compose, initialize_config_dir
@@ -30,6 +34,21 @@ def rows(run_dir) -> list[str]:
     """`metrics.csv` lines without the last column, `seconds`, the one column allowed to differ."""
     lines = (run_dir / "metrics.csv").read_text().splitlines()
     return [line.rsplit(",", 1)[0] for line in lines]
+
+
+def started(run_dir, args: list[str]) -> subprocess.Popen:
+    """`python -m lottery_init.train` with `args` into `run_dir`, its output in `<run_dir>.out`."""
+    cmd = [sys.executable, "-m", "lottery_init.train", *args, f"hydra.run.dir={run_dir}"]
+    out = open(f"{run_dir}.out", "w")  # noqa: SIM115 (the child process writes to it)
+    return subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=out)
+
+
+def wait_for_rows(process: subprocess.Popen, run_dir, n: int) -> None:
+    """Return once `n` lines of `metrics.csv` (the header counts) are on disk."""
+    deadline = time.monotonic() + 300
+    while not (run_dir / "metrics.csv").exists() or len(rows(run_dir)) < n:
+        assert process.poll() is None and time.monotonic() < deadline, "the run ended first"
+        time.sleep(0.002)
 
 
 class TinyData(pl.LightningDataModule):

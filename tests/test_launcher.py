@@ -111,6 +111,7 @@ def test_a_population_sweep_killed_mid_population_resumes_to_the_same_numbers(tm
     args = [*TINY, "init=xavier_normal,kaiming_uniform", "seed=0,1", "epochs=4"]
     args += [
         "prune.every_n_epochs=1",
+        "checkpoint.every_seconds=0",
         "hydra/launcher=population",
         "hydra.launcher.max_population=2",
     ]

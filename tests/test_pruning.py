@@ -1,9 +1,17 @@
 """Pruning maths on small hand-made tensors."""
 
+import numpy as np
 import pytest
 import torch
 
-from lottery_init.masks import layer_remaining, magnitude_masks, prune_smallest, remaining
+from lottery_init.masks import (
+    layer_remaining,
+    magnitude_masks,
+    pack_mask,
+    prune_smallest,
+    remaining,
+    unpack_mask,
+)
 
 
 def full(*shape: int) -> torch.Tensor:
@@ -64,3 +72,12 @@ def test_remaining_after_r_rounds_is_0_8_to_the_r_for_lenet():
         # Per-layer rounding of a 1,000-weight layer moves the total by well under 0.1%.
         assert float(remaining(masks)[0]) == pytest.approx(0.8**r, abs=1e-3)
         assert layer_remaining(masks).shape == (1, 3)
+
+
+def test_packed_masks_take_one_bit_per_entry_and_unpack_to_the_same_mask():
+    mask = torch.rand(3, 7, 11, generator=torch.Generator().manual_seed(0)) > 0.4
+    packed = pack_mask(mask)
+    assert packed.dtype == torch.uint8 and packed.numel() == -(-mask.numel() // 8)
+    # numpy's bit order, so `np.unpackbits` reads the same bytes.
+    assert np.array_equal(packed.numpy(), np.packbits(mask.numpy().reshape(-1)))
+    assert torch.equal(unpack_mask(packed, mask.shape), mask)

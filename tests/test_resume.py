@@ -3,36 +3,36 @@
 import signal
 import subprocess
 import sys
-import time
 
-from helpers import rows
+import pytorch_lightning as pl
+import torch
+from helpers import rows, started, wait_for_rows
 
+from lottery_init.checkpoints import LAST
 from lottery_init.config import ROOT, compose
 from lottery_init.results import RunWriter, read_run
-from lottery_init.train import train
+from lottery_init.train import train, train_population
 
 # Three rounds of two epochs on 6,000 images: long enough to be killed in the middle.
 RUN = ["data.train_size=6000", "data.test_size=500", "trainer=cpu", "epochs=6"]
 RUN += ["prune.every_n_epochs=2", "+trainer.enable_progress_bar=false"]
 
 
-def command(run_dir) -> list[str]:
-    return [sys.executable, "-m", "lottery_init.train", *RUN, f"hydra.run.dir={run_dir}"]
+def command(run_dir, every_seconds: float = 0) -> list[str]:
+    run = [*RUN, f"checkpoint.every_seconds={every_seconds}", f"hydra.run.dir={run_dir}"]
+    return [sys.executable, "-m", "lottery_init.train", *run]
+
+
+def args(every_seconds: float = 0) -> list[str]:
+    return [*RUN, f"checkpoint.every_seconds={every_seconds}"]
 
 
 def test_a_run_killed_mid_round_resumes_to_the_uninterrupted_numbers(tmp_path, mnist_raw):
     whole, killed = tmp_path / "whole", tmp_path / "killed"
     subprocess.run(command(whole), cwd=ROOT, check=True, capture_output=True, timeout=300)
-    process = subprocess.Popen(
-        command(killed), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    process = started(killed, args())
     # Kill as soon as epoch 2 (the first of round 1) is on disk.
-    deadline = time.monotonic() + 300
-    while not (killed / "metrics.csv").exists() or len(rows(killed)) < 4:
-        assert process.poll() is None and time.monotonic() < deadline, (
-            "the run ended before the kill"
-        )
-        time.sleep(0.002)
+    wait_for_rows(process, killed, 4)
     process.send_signal(signal.SIGKILL)
     assert process.wait() == -signal.SIGKILL
     assert read_run(killed)["status"] == "running" and len(rows(killed)) < 7
@@ -42,6 +42,71 @@ def test_a_run_killed_mid_round_resumes_to_the_uninterrupted_numbers(tmp_path, m
     assert rows(killed) == rows(whole) and len(rows(whole)) == 7
     assert read_run(killed)["rounds"] == read_run(whole)["rounds"]
     assert read_run(killed)["status"] == "done"
+
+
+def test_sigterm_checkpoints_after_the_epoch_exits_cleanly_and_resumes_exactly(tmp_path, mnist_raw):
+    whole, stopped = tmp_path / "whole", tmp_path / "stopped"
+    subprocess.run(command(whole), cwd=ROOT, check=True, capture_output=True, timeout=300)
+    # No checkpoint falls due by time, so the only one before the end is the signal's.
+    process = started(stopped, args(every_seconds=3600))
+    wait_for_rows(process, stopped, 3)
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=300) == 128 + signal.SIGTERM
+    output = (tmp_path / "stopped.out").read_text()
+    assert "Traceback" not in output and "run the same command to resume" in output
+    epochs_done = torch.load(stopped / "checkpoints" / LAST, weights_only=True)["epoch"] + 1
+    assert len(rows(stopped)) == epochs_done + 1 < 7
+    assert read_run(stopped)["status"] == "running"
+    again = subprocess.run(command(stopped), cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert f"after {epochs_done} epochs" in again.stdout
+    assert rows(stopped) == rows(whole) and read_run(stopped)["status"] == "done"
+
+
+class Payload:
+    """Unpickling this creates the file `path`: what a planted checkpoint could do."""
+
+    def __init__(self, path) -> None:
+        self.path = str(path)
+
+    def __reduce__(self):
+        return open, (self.path, "w")
+
+
+def test_a_checkpoint_holding_pickled_code_is_refused_unrun_and_the_run_starts_afresh(
+    tmp_path, mnist_raw, caplog
+):
+    cfg = compose([*RUN, "epochs=2", "prune.every_n_epochs=1"])
+    # The payload is real: an unsafe load runs it.
+    torch.save({"epoch": 0, "x": Payload(tmp_path / "proof")}, tmp_path / "proof.ckpt")
+    torch.load(tmp_path / "proof.ckpt", weights_only=False)
+    assert (tmp_path / "proof").exists()
+    planted = tmp_path / "planted"
+    (planted / "checkpoints").mkdir(parents=True)
+    torch.save({"epoch": 0, "x": Payload(tmp_path / "pwned")}, planted / "checkpoints" / LAST)
+    train(cfg, planted)
+    train(cfg, tmp_path / "whole")
+    assert not (tmp_path / "pwned").exists()
+    assert f"{planted / 'checkpoints' / LAST} was not loaded" in caplog.text
+    assert rows(planted) == rows(tmp_path / "whole")
+
+
+def test_checkpoints_follow_the_cadence_and_always_end_the_fit(tmp_path, mnist_raw):
+    def written(every_seconds: float) -> list[int]:
+        cfg = compose([*RUN, "epochs=3", "prune.every_n_epochs=1"])
+        cfg.checkpoint.every_seconds = every_seconds
+        ckpt = tmp_path / str(every_seconds) / "checkpoints" / LAST
+        stamps = []
+
+        class Probe(pl.Callback):
+            def on_train_epoch_end(self, trainer, pl_module) -> None:
+                stamps.append(torch.load(ckpt)["epoch"] if ckpt.exists() else None)
+
+        train_population([cfg], [ckpt.parents[1]], callbacks=[Probe()])
+        return stamps
+
+    assert written(3600) == [None, None, 2]
+    assert written(0) == [0, 1, 2]
 
 
 def test_a_damaged_checkpoint_is_not_loaded_and_the_run_starts_afresh(tmp_path, mnist_raw, caplog):
