@@ -9,13 +9,14 @@ import pytest
 from helpers import TINY
 from omegaconf import OmegaConf
 
-from lottery_init import distributions, figures
 from lottery_init.config import ROOT, compose
-from lottery_init.report import init_methods, main, write_report
+from lottery_init.report import distributions, figures
+from lottery_init.report.command import init_methods, main, write_report
+from lottery_init.report.differences import differences
+from lottery_init.report.summary import pair_rounds, round_stats, thresholds
+from lottery_init.report.sweep import load_sweep
+from lottery_init.report.tables import summary_markdown
 from lottery_init.results import RunWriter
-from lottery_init.summary import pair_rounds, round_stats, thresholds
-from lottery_init.sweep import load_sweep
-from lottery_init.tables import summary_markdown
 from lottery_init.train import train_population
 
 # Round-end test accuracies per seed; xavier_normal seed 3 fails, kaiming_normal seed 3 is missing.
@@ -133,18 +134,82 @@ def test_summary_csv_has_a_row_per_method_and_round(tmp_path):
     assert len(rows) == 6
 
 
-def test_conclusions_are_worded_from_the_numbers(tmp_path):
-    report = (write_report(synthetic(tmp_path)) / "report.md").read_text()
-    # Only xavier_normal vs kaiming_normal is present (conclusion 3); xavier leads in every round.
+def test_a_pair_sentence_gives_the_test_the_widest_gap_and_its_interval(tmp_path):
+    long_runs(tmp_path, {15: 0.02, 16: 0.03})
+    report = (write_report(tmp_path) / "report.md").read_text()
     stats = round_stats(load_sweep(tmp_path).usable)
-    x, y, p = min(pair_rounds(stats, "xavier_normal", "kaiming_normal"), key=lambda t: t[2])
-    assert "**xavier_normal vs kaiming_normal**: xavier_normal is ahead in 3 of 3 rounds" in report
+    rounds = pair_rounds(stats, "xavier_normal", "kaiming_normal", max_remaining=0.8**15)
+    assert [x.round for x, _, _ in rounds] == [15, 16]
+    x, _, c = rounds[1]
+    assert c.test == "paired t" and c.n == (6, 6)
     expected = (
-        f"Most significant gap: at {x.remaining:.1%} remaining, xavier_normal leads "
-        f"kaiming_normal by {(x.mean - y.mean) * 100:.2f} points (n = 3 and 3), p = {p:.3g}."
+        f"Widest gap: {c.diff * 100:+.2f} points [{c.ci[0] * 100:+.2f}, {c.ci[1] * 100:+.2f}] "
+        f"at {x.remaining:.1%} remaining, d = {c.effect:.2f}, Holm p = {c.p_holm:.3g}."
     )
-    assert expected in report and p < 0.05
+    assert expected in report and c.ci[0] < c.diff < c.ci[1]
     assert "The sweep has none of the methods this conclusion compares." in report
+
+
+def test_a_claim_without_rounds_in_its_range_says_so(tmp_path):
+    report = (write_report(synthetic(tmp_path)) / "report.md").read_text()
+    # Xavier vs Kaiming is judged from 3.5% remaining down, and these runs stop at 64%.
+    assert "Judged from 3.5% of the weights remaining down." in report
+    assert "The sweep has no round in this range." in report
+
+
+def long_runs(folder, gap: dict[int, float], seeds: int = 6) -> None:
+    """17-round runs: kaiming_normal's accuracy plus `gap[r]` for xavier_normal in round r,
+    with a per-seed effect both share."""
+    for seed in range(seeds):
+        base = [0.95 + 0.002 * ((seed * 7 + r) % 5) for r in range(17)]
+        fake_run(folder, "kaiming_normal", seed, base)
+        xavier = [acc + gap.get(r, 0.0) + 0.0005 * (seed % 2) for r, acc in enumerate(base)]
+        fake_run(folder, "xavier_normal", seed, xavier)
+
+
+def test_a_claim_is_judged_over_its_own_range_only(tmp_path):
+    # Kaiming is ahead while most weights remain; Xavier from 3.5% (round 15) down.
+    long_runs(tmp_path, {r: -0.01 for r in range(15)} | {15: 0.02, 16: 0.02})
+    report = (write_report(tmp_path) / "report.md").read_text()
+    section = report.split("### 3.")[1]
+    assert "significantly ahead at 3.5%, 2.8%" in section
+    assert "**Supported**" in section and "behind at no round" in section
+
+
+def test_equal_methods_are_shown_equivalent_and_noisy_ones_are_inconclusive(tmp_path):
+    for seed in range(12):
+        acc = [0.95 + 0.003 * ((seed * 5) % 7)] * 2
+        fake_run(tmp_path / "calm", "xavier_normal", seed, acc)
+        fake_run(tmp_path / "calm", "xavier_uniform", seed, [a + 0.0002 * (seed % 3) for a in acc])
+    calm = (write_report(tmp_path / "calm") / "report.md").read_text().split("### 1.")[1]
+    assert "**Shown equivalent**" in calm.split("###")[0]
+    for seed in range(3):
+        fake_run(tmp_path / "noisy", "xavier_normal", seed, [0.95, 0.95])
+        fake_run(tmp_path / "noisy", "xavier_uniform", seed, [0.95 + 0.004 * (seed - 1)] * 2)
+    noisy = (write_report(tmp_path / "noisy") / "report.md").read_text().split("### 1.")[1]
+    assert "**Inconclusive**" in noisy and "seeds per method would show equivalence" in noisy
+
+
+def test_differences_figure_has_a_panel_per_conclusion_and_pairs_csv_a_row_per_round(tmp_path):
+    out = write_report(synthetic(tmp_path))
+    assert (out / "differences.png").read_bytes().startswith(PNG)
+    stats = round_stats(load_sweep(tmp_path).usable)
+    fig = differences(stats)
+    assert len(fig.axes) == 3
+    # Conclusion 3's pair: its line, the zero line; the similar panel has no pair here.
+    with open(out / "pairs.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert rows == []  # Xavier vs Kaiming has no round in its range; no other pair is present
+    long_runs(tmp_path / "long", {r: 0.01 for r in range(17)})
+    out = write_report(tmp_path / "long")
+    with open(out / "pairs.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["claim"], r["round"], r["test"]) for r in rows] == [
+        ("3", "15", "paired t"),
+        ("3", "16", "paired t"),
+    ]
+    assert float(rows[0]["diff"]) == pytest.approx(0.01, abs=0.001)
+    assert "## Power: is it worth running more seeds?" in (out / "report.md").read_text()
 
 
 def test_report_of_a_real_tiny_sweep_end_to_end(tmp_path, mnist_raw, capsys):

@@ -3,10 +3,8 @@
 import math
 from dataclasses import dataclass
 
-from lottery_init.stats import holm, mean_std, welch
-from lottery_init.sweep import Run
-
-ALPHA = 0.05
+from lottery_init.report.stats import ALPHA, Comparison, compare, holm, mean_std
+from lottery_init.report.sweep import Run
 
 
 @dataclass
@@ -19,11 +17,15 @@ class RoundStat:
     accs: dict[int, float]
     mean: float
     std: float
-    p_vs_best: float = math.nan  # Holm-adjusted Welch p against the round's best method
+    vs_best: Comparison | None = None  # against the round's best method, Holm over the round
 
     @property
     def n(self) -> int:
         return len(self.accs)
+
+    @property
+    def p_vs_best(self) -> float:
+        return self.vs_best.p_holm if self.vs_best else math.nan
 
     @property
     def significant(self) -> bool:
@@ -59,14 +61,17 @@ def round_stats(usable: dict[str, list[Run]], key: str = "test_acc") -> list[Rou
 
 
 def compare_with_best(stats: list[RoundStat]) -> None:
-    """Per round, Welch's test of every method against the best mean, Holm-corrected."""
+    """Per round, every method against the best mean (method minus best; paired where seeds
+    pair), Holm-corrected over the round's other methods."""
     for r in sorted({s.round for s in stats}):
         row = [s for s in stats if s.round == r]
         best = max(row, key=lambda s: s.mean)
         others = [s for s in row if s is not best]
-        raw = [welch(list(best.accs.values()), list(s.accs.values()))[2] for s in others]
-        for s, p in zip(others, holm(raw), strict=True):
-            s.p_vs_best = p
+        for s in others:
+            s.vs_best = compare(s.accs, best.accs)
+        tested = [s for s in others if s.vs_best]
+        for s, p in zip(tested, holm([s.vs_best.p for s in tested]), strict=True):
+            s.vs_best.p_holm = p
 
 
 def best_of(stats: list[RoundStat], r: int) -> RoundStat:
@@ -92,9 +97,19 @@ def thresholds(stats: list[RoundStat]) -> list[Threshold]:
     return result
 
 
-def pair_rounds(stats: list[RoundStat], a: str, b: str) -> list[tuple[RoundStat, RoundStat, float]]:
-    """Rounds where both methods have results: (a, b, Holm-adjusted Welch p over the rounds)."""
+def pair_rounds(
+    stats: list[RoundStat], a: str, b: str, max_remaining: float = 1.0
+) -> list[tuple[RoundStat, RoundStat, Comparison]]:
+    """Rounds where both methods have results and at most `max_remaining` of the weights remain:
+    (a, b, their comparison), Holm-corrected over those rounds."""
     rows = {(s.init, s.round): s for s in stats}
-    pairs = [(rows[a, r], rows[b, r]) for (i, r) in rows if i == a and (b, r) in rows]
-    raw = [welch(list(x.accs.values()), list(y.accs.values()))[2] for x, y in pairs]
-    return [(x, y, p) for (x, y), p in zip(pairs, holm(raw), strict=True)]
+    # Per-layer rounding leaves a round's fraction a little off 0.8^r, hence the tolerance.
+    pairs = [
+        (rows[a, r], rows[b, r], compare(rows[a, r].accs, rows[b, r].accs))
+        for (i, r) in sorted(rows)
+        if i == a and (b, r) in rows and rows[a, r].remaining <= max_remaining * 1.001
+    ]
+    pairs = [(x, y, c) for x, y, c in pairs if c is not None]
+    for (_, _, c), p in zip(pairs, holm([c.p for _, _, c in pairs]), strict=True):
+        c.p_holm = p
+    return pairs

@@ -6,9 +6,9 @@ import math
 import numpy as np
 from matplotlib.figure import Figure
 
-from lottery_init.figures import panels
 from lottery_init.initializers import InitMethod, initialize_member
 from lottery_init.models import LeNet
+from lottery_init.report.figures import panels
 
 
 def layer_shapes(config: dict) -> list[tuple[int, int]]:

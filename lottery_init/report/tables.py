@@ -5,25 +5,71 @@ import math
 from collections.abc import Sequence
 from pathlib import Path
 
-from lottery_init.summary import ALPHA, RoundStat, Threshold, best_of
+from lottery_init.report.claims import Pair
+from lottery_init.report.stats import ALPHA, detectable, seeds_needed
+from lottery_init.report.summary import RoundStat, Threshold, best_of
 
 
 def _acc(value: float) -> str:
     return "–" if math.isnan(value) else f"{value * 100:.2f}"
 
 
+COMPARISON = ["test", "n_a", "n_b", "diff", "ci_low", "ci_high", "effect", "correlation"]
+
+
+def _comparison(c: object) -> list:
+    """A comparison's CSV cells (empty when there is none)."""
+    if c is None:
+        return [""] * (len(COMPARISON) + 1)
+    return [c.test, *c.n, c.diff, *c.ci, c.effect, c.correlation, c.p_holm]
+
+
 def write_csv(path: Path, stats: list[RoundStat]) -> None:
-    """One row per init method and round: remaining, n, mean, std, p against the round's best."""
+    """One row per init method and round: remaining, n, mean, std, and the comparison with the
+    round's best method (method minus best, 95% CI, effect, Holm p over the round)."""
     with open(path, "w", newline="") as f:
         out = csv.writer(f)
-        out.writerow(
-            ["init", "round", "remaining", "n", "mean_test_acc", "std_test_acc"]
-            + ["p_vs_best_holm", "significant"]
-        )
+        head = ["init", "round", "remaining", "n", "mean_test_acc", "std_test_acc"]
+        out.writerow(head + [f"{c}_vs_best" for c in COMPARISON] + ["p_vs_best_holm"])
         for s in stats:
             out.writerow(
-                [s.init, s.round, s.remaining, s.n, s.mean, s.std, s.p_vs_best, s.significant]
+                [s.init, s.round, s.remaining, s.n, s.mean, s.std, *_comparison(s.vs_best)]
             )
+
+
+def write_pairs_csv(path: Path, claims: list[tuple[int, list[Pair]]]) -> None:
+    """One row per claim, pair and round: the comparison (a minus b), Holm p over the pair's
+    rounds in the claim's range, and the equivalence (TOST) p for "similar" claims."""
+    with open(path, "w", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(["claim", "a", "b", "round", "remaining", *COMPARISON, "p_holm", "tost_p"])
+        for number, pairs in claims:
+            for pair in pairs:
+                tost = pair.tost or [""] * len(pair.rounds)
+                for (x, _, c), t in zip(pair.rounds, tost, strict=True):
+                    out.writerow([number, pair.a, pair.b, x.round, x.remaining, *_comparison(c), t])
+
+
+def power_table(claims: list[tuple[int, list[Pair]]]) -> list[str]:
+    """Per round, over the claims' pairs: the smallest difference detectable with 80% power at
+    the sweep's seeds and observed spread, and the seeds a 0.1-point difference needs."""
+    rounds: dict[int, list] = {}
+    for _, pairs in claims:
+        for pair in pairs:
+            for x, _, c in pair.rounds:
+                rounds.setdefault(x.round, []).append((x.remaining, c))
+    lines = ["| round | remaining | seeds | sd (points) | detectable (points) | seeds for 0.1 |"]
+    lines.append("|---|---|---|---|---|---|")
+    for r, cells in sorted(rounds.items()):
+        comps = [c for _, c in cells]
+        # The root mean square of the pairs' spreads, under the design most pairs used.
+        sd = math.sqrt(sum(c.sd**2 for c in comps) / len(comps))
+        n, paired = min(min(c.n) for c in comps), all(c.paired for c in comps)
+        lines.append(
+            f"| {r} | {cells[0][0]:.1%} | {n} | {sd * 100:.3f} | "
+            f"{detectable(sd, n, paired) * 100:.2f} | {seeds_needed(sd, 0.001, paired)} |"
+        )
+    return lines
 
 
 def accuracy_table(stats: list[RoundStat]) -> list[str]:
@@ -92,8 +138,9 @@ def summary_markdown(
         "",
         "## Which methods differ from the best one",
         "",
-        "Welch's t-test of each method against the round's best mean, Holm-corrected over the "
-        f"methods of the round; significant: p < {ALPHA}.",
+        "Each method against the round's best mean: paired t-test over the seeds both ran "
+        "(Welch's test where seeds do not pair), Holm-corrected over the other methods of the "
+        f"round; significant: p < {ALPHA}.",
         "",
         *significance_table(stats),
     ]

@@ -1,23 +1,26 @@
 """`python -m lottery_init.report SWEEP_DIR`: a sweep's figures, tables and conclusions.
 
 Reads `run.json` and `metrics.csv` files only (any depth, any launcher, finished or not) and
-writes `SWEEP_DIR/report/`: tickets.png, init_distributions.png, remaining.png, curves.png,
-summary.csv, summary.md and report.md.
+writes `SWEEP_DIR/report/`: tickets.png, differences.png, init_distributions.png,
+remaining.png, curves.png, summary.csv, pairs.csv, summary.md and report.md.
 """
 
 import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
-from lottery_init import distributions, figures
-from lottery_init.conclusions import conclusions
 from lottery_init.initializers import InitMethod
-from lottery_init.summary import round_stats, thresholds
-from lottery_init.sweep import Sweep, load_sweep
-from lottery_init.tables import summary_markdown, write_csv
+from lottery_init.report import distributions, figures
+from lottery_init.report.claims import CLAIMS, MARGIN, judge
+from lottery_init.report.conclusions import conclusions
+from lottery_init.report.differences import differences
+from lottery_init.report.summary import round_stats, thresholds
+from lottery_init.report.sweep import Sweep, load_sweep
+from lottery_init.report.tables import power_table, summary_markdown, write_csv, write_pairs_csv
 
 FIGURES = {
     "tickets.png": "Round-end test accuracy against weights remaining (mean ± std over seeds)",
+    "differences.png": "Each conclusion's pairs: difference with its 95% confidence band",
     "curves.png": "Test accuracy over every epoch of the run (mean ± std over seeds)",
     "remaining.png": "Weights remaining over the epochs of one run",
     "init_distributions.png": "Each init method's density per layer: formula and sampled weights",
@@ -40,7 +43,25 @@ def left_out(sweep: Sweep) -> list[str]:
     return lines or ["- none: every init × seed pair has a finished run"]
 
 
-def write_report(sweep_dir: Path) -> Path:
+def power_section(stats: list, margin: float) -> list[str]:
+    """Whether to run more seeds: per round, what the sweep can detect and what 0.1 needs."""
+    claims = [(k, judge(stats, claim, margin)) for k, claim in enumerate(CLAIMS, 1)]
+    if not any(pairs for _, pairs in claims):
+        return []
+    return [
+        "## Power: is it worth running more seeds?",
+        "",
+        "Per round, over the conclusions' pairs: the spread (sd of the per-seed differences "
+        "where seeds pair), the smallest difference a two-sided test at p < 0.05 detects with "
+        "80% power at the sweep's number of seeds, and the seeds per method a 0.1-point "
+        "difference needs (statsmodels' t-test power).",
+        "",
+        *power_table(claims),
+        "",
+    ]
+
+
+def write_report(sweep_dir: Path, margin: float = MARGIN) -> Path:
     """Write every figure and table of the sweep under `sweep_dir` into its `report/` folder."""
     sweep = load_sweep(sweep_dir)
     if not sweep.usable:
@@ -53,6 +74,7 @@ def write_report(sweep_dir: Path) -> Path:
     methods = init_methods(sweep)
     drawn = {
         "tickets.png": figures.tickets(stats),
+        "differences.png": differences(stats, margin),
         "curves.png": figures.curves(sweep.usable),
         "remaining.png": figures.remaining(max(runs, key=lambda r: len(r.metrics))),
         "init_distributions.png": distributions.init_distributions(methods, shapes),
@@ -60,6 +82,9 @@ def write_report(sweep_dir: Path) -> Path:
     for name, fig in drawn.items():
         fig.savefig(out / name, dpi=110)
     write_csv(out / "summary.csv", stats)
+    write_pairs_csv(
+        out / "pairs.csv", [(k, judge(stats, c, margin)) for k, c in enumerate(CLAIMS, 1)]
+    )
     early = round_stats(sweep.usable, key="early_stop_test_acc")
     summary = summary_markdown(stats, thresholds(stats), early)
     (out / "summary.md").write_text(summary)
@@ -68,7 +93,8 @@ def write_report(sweep_dir: Path) -> Path:
     text += [f"{len(runs)} runs used ({len(sweep.usable)} init methods, {seeds} seeds).", ""]
     text += ["## Runs left out of the means", "", *left_out(sweep), ""]
     text += [line for name, caption in FIGURES.items() for line in (f"![{caption}]({name})", "")]
-    text += [summary, conclusions(stats), "## Init formulas against sampled weights", ""]
+    text += [summary, conclusions(stats, margin), *power_section(stats, margin)]
+    text += ["## Init formulas against sampled weights", ""]
     text += distributions.init_check(methods, shapes)
     (out / "report.md").write_text("\n".join(text) + "\n")
     return out
@@ -78,7 +104,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Command line: the sweep folder in, `report/` out."""
     parser = argparse.ArgumentParser(description="The study's figures and tables from a sweep.")
     parser.add_argument("sweep_dir", type=Path, help="a sweep (or any folder) holding run folders")
-    out = write_report(parser.parse_args(argv).sweep_dir)
+    parser.add_argument(
+        "--margin",
+        type=float,
+        default=MARGIN * 100,
+        help="equivalence margin in accuracy points for the 'similar' conclusion (default "
+        f"{MARGIN * 100:g}: 20 of the 10,000 test images, below what the study's figure tells "
+        "apart; methods count as equivalent when TOST shows their difference within ±margin)",
+    )
+    args = parser.parse_args(argv)
+    out = write_report(args.sweep_dir, args.margin / 100)
     print(f"report written to {out}/ (start with report.md)")
 
 

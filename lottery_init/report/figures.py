@@ -7,8 +7,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, NullLocator
 
-from lottery_init.summary import RoundStat
-from lottery_init.sweep import Run
+from lottery_init.report.summary import RoundStat
+from lottery_init.report.sweep import Run
 
 
 def panels(inits: Sequence[str]) -> list[tuple[str, list[str]]]:
@@ -22,7 +22,7 @@ def panels(inits: Sequence[str]) -> list[tuple[str, list[str]]]:
     return [(title, sorted(group)) for title, group in groups if group]
 
 
-def _remaining_axis(ax: object, remaining: Sequence[float]) -> None:
+def remaining_axis(ax: object, remaining: Sequence[float]) -> None:
     """Log-scaled weights-remaining axis from 100% down, sparsity growing to the right."""
     ax.set_xscale("log")
     ticks = sorted({round(r * 100, 1) for r in remaining}, reverse=True)[::2]
@@ -53,7 +53,7 @@ def tickets(stats: list[RoundStat]) -> Figure:
             )
         dense = [s.mean * 100 for s in stats if s.round == 0 and s.init in inits]
         ax.axhline(float(np.mean(dense)), color="grey", linestyle="--", label="dense (mean)")
-        _remaining_axis(ax, [s.remaining for s in stats])
+        remaining_axis(ax, [s.remaining for s in stats])
         ax.set(title=title, ylabel="test accuracy at round end (%)")
         ax.legend(fontsize="small")
     return fig
