@@ -173,7 +173,7 @@ def test_a_claim_is_judged_over_its_own_range_only(tmp_path):
     report = (write_report(tmp_path) / "report.md").read_text()
     section = report.split("### 3.")[1]
     assert "significantly ahead at 3.5%, 2.8%" in section
-    assert "**Supported**" in section and "behind at no round" in section
+    assert "**Supported**" in section and "significantly behind at no round" in section
 
 
 def test_equal_methods_are_shown_equivalent_and_noisy_ones_are_inconclusive(tmp_path):

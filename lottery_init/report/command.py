@@ -102,7 +102,10 @@ def write_report(sweep_dir: Path, margin: float = MARGIN) -> Path:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Command line: the sweep folder in, `report/` out."""
-    parser = argparse.ArgumentParser(description="The study's figures and tables from a sweep.")
+    parser = argparse.ArgumentParser(
+        prog="python -m lottery_init.report",
+        description="The study's figures, tables and verdicts from a sweep.",
+    )
     parser.add_argument("sweep_dir", type=Path, help="a sweep (or any folder) holding run folders")
     parser.add_argument(
         "--margin",

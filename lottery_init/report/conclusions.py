@@ -27,7 +27,7 @@ def sentence(pair: Pair) -> str:
     return (
         f"**{pair.a} vs {pair.b}** ({' and '.join(tests)}, n = {c.n[0]} and {c.n[1]}{r}): "
         f"{pair.a} is ahead in {sum(c.diff > 0 for c in comps)} of {len(comps)} rounds; "
-        f"significantly ahead at {_at(ahead)}, significantly behind at {_at(behind)}. "
+        f"significantly ahead at {_at(ahead)}; significantly behind at {_at(behind)}. "
         f"Widest gap: {_points(c.diff)} points [{_points(c.ci[0])}, {_points(c.ci[1])}] at "
         f"{x.remaining:.1%} remaining, d = {c.effect:.2f}, Holm p = {c.p_holm:.3g}."
     )
@@ -44,14 +44,18 @@ def similar_verdict(pairs: list[Pair], margin: float) -> str:
         )
     differ = [(p, x) for p, x, c, t in cells if c.p_holm < ALPHA and not t < ALPHA]
     if differ:
-        where = "; ".join(f"{p.a} vs {p.b} at {x.remaining:.1%}" for p, x in differ)
+        where = "; ".join(
+            f"{p.a} vs {p.b} at {_at([x for q, x in differ if q is p])}"
+            for p in pairs
+            if any(q is p for q, _ in differ)
+        )
         return f"**Contradicted**: significant differences beyond the margin: {where}."
     open_ = [(p, x, c) for p, x, c, t in cells if not t < ALPHA]
     needed = max(equivalence_seeds(c.sd, margin, c.paired) for *_, c in open_)
     where = ", ".join(f"{p.a} vs {p.b} at {x.remaining:.1%}" for p, x, _ in open_[:6])
     more = f" and {len(open_) - 6} more" if len(open_) > 6 else ""
     return (
-        f"**Inconclusive**: no significant difference, but equivalence within ±"
+        f"**Inconclusive**: no round differs significantly, but equivalence within ±"
         f"{margin * 100:.2f} points is not shown in {len(open_)} of {len(cells)} round "
         f"comparisons ({where}{more}): too noisy for this margin. About {needed} seeds per "
         "method would show equivalence there with 80% power if the methods are equal."
