@@ -72,6 +72,7 @@ class TrainSchema:
     epochs: int = 100
     lr: float = 0.0012
     batch_size: int = 60
+    report: bool = True  # a --multirun ends by writing its sweep's report
 
 
 ConfigStore.instance().store(name="train_schema", node=TrainSchema)

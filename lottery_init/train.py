@@ -17,7 +17,9 @@ from omegaconf import DictConfig, OmegaConf
 
 from lottery_init.checkpoints import AtomicCheckpointIO, CheckpointCadence, Interrupted
 from lottery_init.config import ROOT, data_dir, validate
+from lottery_init.console import progress, quiet_dependencies
 from lottery_init.initializers import InitMethod, initialize_member, reinitialize
+from lottery_init.masks import remaining
 from lottery_init.module import LotteryModule
 from lottery_init.pruning import IterativeMagnitudePruning
 from lottery_init.recorder import RunRecorder
@@ -80,6 +82,7 @@ def train_population(
         return previous
     # Decaying values become subnormal floats, which the CPU handles many times slower.
     torch.set_flush_denormal(True)
+    quiet_dependencies()
     datamodule, module, pruning = _population(cfgs)
     checkpoint_dir = Path(checkpoint_dir or Path(run_dirs[0]) / "checkpoints")
     ckpt, start = resume_point(checkpoint_dir)
@@ -94,6 +97,10 @@ def train_population(
     # never misses a row (rows after its checkpoint are dropped on resume).
     checkpoint = CheckpointCadence(checkpoint_dir, cfgs[0].checkpoint.every_seconds)
     callbacks = [pruning, RunRecorder(writers, pruning), checkpoint, *callbacks]
+    if trainer_kwargs.get("enable_progress_bar", cfgs[0].trainer.get("enable_progress_bar", True)):
+        shown = progress(lambda: float(remaining(pruning.masks).mean()))
+        callbacks.append(shown)
+        trainer_kwargs["enable_progress_bar"] = isinstance(shown, pl.callbacks.ProgressBar)
     trainer = instantiate(
         cfgs[0].trainer,
         callbacks=callbacks,

@@ -4,8 +4,10 @@ import subprocess
 import sys
 
 from helpers import TINY
+from omegaconf import OmegaConf
 
 from lottery_init.config import ROOT
+from lottery_init.report.at_sweep_end import ReportAtSweepEnd
 from lottery_init.results import read_metrics, read_run
 
 
@@ -13,7 +15,7 @@ def test_two_inits_by_two_seeds_give_four_run_folders(tmp_path, mnist_raw):
     overrides = ["init=xavier_normal,kaiming_uniform", "seed=0,1", "epochs=1"]
     overrides += ["prune.every_n_epochs=1", f"hydra.sweep.dir={tmp_path}", *TINY]
     cmd = [sys.executable, "-m", "lottery_init.train", "--multirun", *overrides]
-    subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, timeout=300)
+    done = subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True, timeout=300)
     runs = sorted(p.parent for p in tmp_path.glob("*/run.json"))
     assert [p.name for p in runs] == [
         "0_xavier_normal_s0",
@@ -24,3 +26,23 @@ def test_two_inits_by_two_seeds_give_four_run_folders(tmp_path, mnist_raw):
     identities = {(read_run(p)["init"], read_run(p)["seed"]) for p in runs}
     assert len(identities) == 4
     assert all(read_run(p)["status"] == "done" and len(read_metrics(p)) == 1 for p in runs)
+    # The sweep ends with its report.
+    assert f"report: {tmp_path / 'report' / 'report.md'}" in done.stdout
+    assert "4 runs used" in (tmp_path / "report" / "report.md").read_text()
+
+
+def test_report_false_skips_the_report(tmp_path, mnist_raw):
+    overrides = ["seed=0,1", "epochs=1", "prune.every_n_epochs=1", "report=false", *TINY]
+    cmd = [sys.executable, "-m", "lottery_init.train", "--multirun", *overrides]
+    done = subprocess.run(
+        [*cmd, f"hydra.sweep.dir={tmp_path}"], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0 and "report:" not in done.stdout
+    assert len(list(tmp_path.glob("*/run.json"))) == 2 and not (tmp_path / "report").exists()
+
+
+def test_a_report_that_fails_is_logged_and_raises_nothing(tmp_path, caplog):
+    config = OmegaConf.create({"report": True, "hydra": {"sweep": {"dir": str(tmp_path)}}})
+    ReportAtSweepEnd().on_multirun_end(config)  # an empty folder holds no usable run
+    assert f"The report of {tmp_path} was not written" in caplog.text
+    assert not (tmp_path / "report").exists()

@@ -1,0 +1,32 @@
+"""A Hydra callback: every `--multirun` ends by writing its sweep's report."""
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from hydra.experimental.callback import Callback
+from omegaconf import DictConfig
+
+from lottery_init.report.command import write_report
+
+log = logging.getLogger(__name__)
+
+
+class ReportAtSweepEnd(Callback):
+    """Writes `<sweep dir>/report/` once every job has ended, whichever launcher ran them
+    (skipped with `report=false`). A report that fails is logged and changes nothing else: the
+    runs' files and the command's exit status stay as the sweep left them."""
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        if not config.get("report", True):
+            return
+        sweep_dir = Path(str(config.hydra.sweep.dir))
+        try:
+            out = write_report(sweep_dir)
+        except (Exception, SystemExit) as error:  # SystemExit: a sweep with no usable run.
+            log.warning(
+                f"The report of {sweep_dir} was not written ({type(error).__name__}: {error}); "
+                f"the runs are unaffected. Try: python -m lottery_init.report {sweep_dir}"
+            )
+            return
+        print(f"report: {out / 'report.md'}")
