@@ -11,6 +11,7 @@ from omegaconf import OmegaConf
 
 from lottery_init.config import ROOT, compose
 from lottery_init.report import distributions, figures
+from lottery_init.report.claims import judge_all
 from lottery_init.report.command import init_methods, main, write_report
 from lottery_init.report.differences import differences
 from lottery_init.report.summary import pair_rounds, round_stats, thresholds
@@ -194,7 +195,7 @@ def test_differences_figure_has_a_panel_per_conclusion_and_pairs_csv_a_row_per_r
     out = write_report(synthetic(tmp_path))
     assert (out / "differences.png").read_bytes().startswith(PNG)
     stats = round_stats(load_sweep(tmp_path).usable)
-    fig = differences(stats)
+    fig = differences(stats, judge_all(stats))
     assert len(fig.axes) == 3
     # Conclusion 3's pair: its line, the zero line; the similar panel has no pair here.
     with open(out / "pairs.csv", newline="") as f:

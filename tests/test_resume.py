@@ -18,13 +18,13 @@ RUN = ["data.train_size=6000", "data.test_size=500", "trainer=cpu", "epochs=6"]
 RUN += ["prune.every_n_epochs=2", "+trainer.enable_progress_bar=false"]
 
 
-def command(run_dir, every_seconds: float = 0) -> list[str]:
-    run = [*RUN, f"checkpoint.every_seconds={every_seconds}", f"hydra.run.dir={run_dir}"]
-    return [sys.executable, "-m", "lottery_init.train", *run]
-
-
 def args(every_seconds: float = 0) -> list[str]:
     return [*RUN, f"checkpoint.every_seconds={every_seconds}"]
+
+
+def command(run_dir, every_seconds: float = 0) -> list[str]:
+    run = [*args(every_seconds), f"hydra.run.dir={run_dir}"]
+    return [sys.executable, "-m", "lottery_init.train", *run]
 
 
 def test_a_run_killed_mid_round_resumes_to_the_uninterrupted_numbers(tmp_path, mnist_raw):

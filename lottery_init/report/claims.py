@@ -80,3 +80,8 @@ def judge(stats: list[RoundStat], claim: Claim, margin: float = MARGIN) -> list[
             pair.tost = [equivalence(x.accs, y.accs, margin, c.paired) for x, y, c in rounds]
         pairs.append(pair)
     return pairs
+
+
+def judge_all(stats: list[RoundStat], margin: float = MARGIN) -> list[tuple[Claim, list[Pair]]]:
+    """Every claim with its judged pairs, in the study's order (computed once per report)."""
+    return [(claim, judge(stats, claim, margin)) for claim in CLAIMS]

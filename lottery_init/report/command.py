@@ -11,7 +11,7 @@ from pathlib import Path
 
 from lottery_init.initializers import InitMethod
 from lottery_init.report import distributions, figures
-from lottery_init.report.claims import CLAIMS, MARGIN, judge
+from lottery_init.report.claims import MARGIN, Claim, Pair, judge_all
 from lottery_init.report.conclusions import conclusions
 from lottery_init.report.differences import differences
 from lottery_init.report.summary import round_stats, thresholds
@@ -43,10 +43,9 @@ def left_out(sweep: Sweep) -> list[str]:
     return lines or ["- none: every init × seed pair has a finished run"]
 
 
-def power_section(stats: list, margin: float) -> list[str]:
+def power_section(judged: list[tuple[Claim, list[Pair]]]) -> list[str]:
     """Whether to run more seeds: per round, what the sweep can detect and what 0.1 needs."""
-    claims = [(k, judge(stats, claim, margin)) for k, claim in enumerate(CLAIMS, 1)]
-    if not any(pairs for _, pairs in claims):
+    if not any(pairs for _, pairs in judged):
         return []
     return [
         "## Power: is it worth running more seeds?",
@@ -56,7 +55,7 @@ def power_section(stats: list, margin: float) -> list[str]:
         "80% power at the sweep's number of seeds, and the seeds per method a 0.1-point "
         "difference needs (statsmodels' t-test power).",
         "",
-        *power_table(claims),
+        *power_table(judged),
         "",
     ]
 
@@ -72,9 +71,10 @@ def write_report(sweep_dir: Path, margin: float = MARGIN) -> Path:
     runs = [run for group in sweep.usable.values() for run in group]
     shapes = distributions.layer_shapes(runs[0].config)
     methods = init_methods(sweep)
+    judged = judge_all(stats, margin)
     drawn = {
         "tickets.png": figures.tickets(stats),
-        "differences.png": differences(stats, margin),
+        "differences.png": differences(stats, judged, margin),
         "curves.png": figures.curves(sweep.usable),
         "remaining.png": figures.remaining(max(runs, key=lambda r: len(r.metrics))),
         "init_distributions.png": distributions.init_distributions(methods, shapes),
@@ -82,9 +82,7 @@ def write_report(sweep_dir: Path, margin: float = MARGIN) -> Path:
     for name, fig in drawn.items():
         fig.savefig(out / name, dpi=110)
     write_csv(out / "summary.csv", stats)
-    write_pairs_csv(
-        out / "pairs.csv", [(k, judge(stats, c, margin)) for k, c in enumerate(CLAIMS, 1)]
-    )
+    write_pairs_csv(out / "pairs.csv", judged)
     early = round_stats(sweep.usable, key="early_stop_test_acc")
     summary = summary_markdown(stats, thresholds(stats), early)
     (out / "summary.md").write_text(summary)
@@ -93,7 +91,7 @@ def write_report(sweep_dir: Path, margin: float = MARGIN) -> Path:
     text += [f"{len(runs)} runs used ({len(sweep.usable)} init methods, {seeds} seeds).", ""]
     text += ["## Runs left out of the means", "", *left_out(sweep), ""]
     text += [line for name, caption in FIGURES.items() for line in (f"![{caption}]({name})", "")]
-    text += [summary, conclusions(stats, margin), *power_section(stats, margin)]
+    text += [summary, conclusions(stats, judged, margin), *power_section(judged)]
     text += ["## Init formulas against sampled weights", ""]
     text += distributions.init_check(methods, shapes)
     (out / "report.md").write_text("\n".join(text) + "\n")

@@ -1,7 +1,7 @@
 """Verdicts on the study's conclusions, worded from a sweep's numbers: supported, contradicted,
 shown equivalent or inconclusive, and why."""
 
-from lottery_init.report.claims import CLAIMS, MARGIN, Claim, Pair, judge
+from lottery_init.report.claims import MARGIN, Claim, Pair
 from lottery_init.report.stats import ALPHA, equivalence_seeds, seeds_needed
 from lottery_init.report.summary import RoundStat
 
@@ -85,10 +85,11 @@ def better_verdict(pairs: list[Pair]) -> str:
     )
 
 
-def claim_section(number: int, claim: Claim, stats: list[RoundStat], margin: float) -> list[str]:
+def claim_section(
+    number: int, claim: Claim, pairs: list[Pair], stats: list[RoundStat], margin: float
+) -> list[str]:
     """One conclusion: its wording and range, a sentence per pair, and the verdict."""
     lines = ["", f"### {number}. {claim.wording}", "", f"Judged {claim.range_text}.", ""]
-    pairs = judge(stats, claim, margin)
     inits = {s.init for s in stats}
     if not any(a in inits and b in inits for a, b in claim.pairs):
         return [*lines, "The sweep has none of the methods this conclusion compares."]
@@ -99,8 +100,11 @@ def claim_section(number: int, claim: Claim, stats: list[RoundStat], margin: flo
     return [*lines, "", verdict]
 
 
-def conclusions(stats: list[RoundStat], margin: float = MARGIN) -> str:
-    """A markdown section: for each conclusion, its pairs' sentences and a verdict."""
+def conclusions(
+    stats: list[RoundStat], judged: list[tuple[Claim, list[Pair]]], margin: float = MARGIN
+) -> str:
+    """A markdown section: for each conclusion (judged by `claims.judge_all` at `margin`), its
+    pairs' sentences and a verdict."""
     lines = [
         "## The study's conclusions, checked",
         "",
@@ -112,6 +116,6 @@ def conclusions(stats: list[RoundStat], margin: float = MARGIN) -> str:
         f'means p < {ALPHA}. "Similar" is judged by two one-sided tests (TOST) against a '
         f"margin of ±{margin * 100:.2f} points.",
     ]
-    for number, claim in enumerate(CLAIMS, 1):
-        lines += claim_section(number, claim, stats, margin)
+    for number, (claim, pairs) in enumerate(judged, 1):
+        lines += claim_section(number, claim, pairs, stats, margin)
     return "\n".join(lines) + "\n"

@@ -2,18 +2,21 @@
 
 from matplotlib.figure import Figure
 
-from lottery_init.report.claims import CLAIMS, MARGIN, judge
+from lottery_init.report.claims import MARGIN, Claim, Pair
 from lottery_init.report.figures import remaining_axis
 from lottery_init.report.summary import RoundStat
 
 
-def differences(stats: list[RoundStat], margin: float = MARGIN) -> Figure:
+def differences(
+    stats: list[RoundStat], judged: list[tuple[Claim, list[Pair]]], margin: float = MARGIN
+) -> Figure:
     """One panel per study conclusion: each pair's mean difference (first minus second, points)
     with its 95% confidence band, the zero line, the claim's range shaded and, for "similar",
     the equivalence margin."""
-    fig = Figure(figsize=(6 * len(CLAIMS), 4.5), layout="constrained")
-    for ax, claim in zip(fig.subplots(1, len(CLAIMS), squeeze=False)[0], CLAIMS, strict=True):
-        for pair in judge(stats, claim, margin):
+    fig = Figure(figsize=(6 * len(judged), 4.5), layout="constrained")
+    axes = fig.subplots(1, len(judged), squeeze=False)[0]
+    for ax, (claim, pairs) in zip(axes, judged, strict=True):
+        for pair in pairs:
             x = [s.remaining * 100 for s, _, _ in pair.rounds]
             diff = [c.diff * 100 for _, _, c in pair.rounds]
             (line,) = ax.plot(x, diff, marker="o", markersize=3, label=f"{pair.a} − {pair.b}")

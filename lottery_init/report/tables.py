@@ -5,8 +5,8 @@ import math
 from collections.abc import Sequence
 from pathlib import Path
 
-from lottery_init.report.claims import Pair
-from lottery_init.report.stats import ALPHA, detectable, seeds_needed
+from lottery_init.report.claims import Claim, Pair
+from lottery_init.report.stats import ALPHA, Comparison, detectable, seeds_needed
 from lottery_init.report.summary import RoundStat, Threshold, best_of
 
 
@@ -17,7 +17,7 @@ def _acc(value: float) -> str:
 COMPARISON = ["test", "n_a", "n_b", "diff", "ci_low", "ci_high", "effect", "correlation"]
 
 
-def _comparison(c: object) -> list:
+def _comparison(c: Comparison | None) -> list:
     """A comparison's CSV cells (empty when there is none)."""
     if c is None:
         return [""] * (len(COMPARISON) + 1)
@@ -37,24 +37,24 @@ def write_csv(path: Path, stats: list[RoundStat]) -> None:
             )
 
 
-def write_pairs_csv(path: Path, claims: list[tuple[int, list[Pair]]]) -> None:
+def write_pairs_csv(path: Path, judged: list[tuple[Claim, list[Pair]]]) -> None:
     """One row per claim, pair and round: the comparison (a minus b), Holm p over the pair's
     rounds in the claim's range, and the equivalence (TOST) p for "similar" claims."""
     with open(path, "w", newline="") as f:
         out = csv.writer(f)
         out.writerow(["claim", "a", "b", "round", "remaining", *COMPARISON, "p_holm", "tost_p"])
-        for number, pairs in claims:
+        for number, (_, pairs) in enumerate(judged, 1):
             for pair in pairs:
                 tost = pair.tost or [""] * len(pair.rounds)
                 for (x, _, c), t in zip(pair.rounds, tost, strict=True):
                     out.writerow([number, pair.a, pair.b, x.round, x.remaining, *_comparison(c), t])
 
 
-def power_table(claims: list[tuple[int, list[Pair]]]) -> list[str]:
+def power_table(judged: list[tuple[Claim, list[Pair]]]) -> list[str]:
     """Per round, over the claims' pairs: the smallest difference detectable with 80% power at
     the sweep's seeds and observed spread, and the seeds a 0.1-point difference needs."""
     rounds: dict[int, list] = {}
-    for _, pairs in claims:
+    for _, pairs in judged:
         for pair in pairs:
             for x, _, c in pair.rounds:
                 rounds.setdefault(x.round, []).append((x.remaining, c))
