@@ -12,7 +12,8 @@ from lottery_init.config import ROOT
 from lottery_init.results import COLUMNS, read_metrics, read_run
 
 GRID = ["init=xavier_normal,kaiming_uniform", "seed=0,1", "epochs=2", "prune.every_n_epochs=1"]
-JOBS = ["0_xavier_normal_s0", "1_xavier_normal_s1", "2_kaiming_uniform_s0", "3_kaiming_uniform_s1"]
+# In launch order; folders are named by init and seed (`lottery_init.jobs.job_name`).
+JOBS = ["xavier_normal_s0", "xavier_normal_s1", "kaiming_uniform_s0", "kaiming_uniform_s1"]
 # The files of a job folder that every launcher writes.
 JOB_FILES = {".hydra/config.yaml", ".hydra/hydra.yaml", ".hydra/overrides.yaml"}
 JOB_FILES |= {"metrics.csv", "run.json", "train.log", "tb"}
@@ -51,7 +52,7 @@ def test_population_launcher_writes_the_folders_and_files_of_the_basic_one(
     basic_sweep, population_sweep
 ):
     for sweep_dir in (basic_sweep, population_sweep):
-        assert sorted(p.parent.name for p in sweep_dir.glob("*/run.json")) == JOBS
+        assert sorted(p.parent.name for p in sweep_dir.glob("*/run.json")) == sorted(JOBS)
     for job in JOBS:
         assert job_files(population_sweep / job) == JOB_FILES
         assert job_files(basic_sweep / job) == JOB_FILES | {"checkpoints"}
@@ -77,7 +78,7 @@ def test_population_launcher_records_each_jobs_population(population_sweep):
 def test_submitit_local_sweep_completes_with_four_done_runs(tmp_path, mnist_raw):
     sweep(tmp_path, "hydra/launcher=submitit_local", "hydra.launcher.timeout_min=10")
     runs = sorted(p.parent.name for p in tmp_path.glob("*/run.json"))
-    assert runs == JOBS
+    assert runs == sorted(JOBS)
     assert all(read_run(tmp_path / job)["status"] == "done" for job in JOBS)
 
 
@@ -156,3 +157,21 @@ def test_a_population_sweep_killed_mid_population_resumes_to_the_same_numbers(tm
     for job in JOBS:
         assert read_run(killed / job)["status"] == "done"
         assert rows(killed / job) == rows(whole / job), job
+
+
+def test_a_sweep_grown_in_its_folder_trains_only_the_new_runs_and_reports_all(tmp_path, mnist_raw):
+    def grid(seeds: str) -> subprocess.CompletedProcess:
+        grid = [o for o in GRID if not o.startswith("seed=")]
+        cmd = [sys.executable, "-m", "lottery_init.train", "--multirun", *grid, *TINY]
+        cmd += [f"seed={seeds}", "hydra/launcher=population", f"hydra.sweep.dir={tmp_path}"]
+        return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=400)
+
+    assert grid("0,1").returncode == 0
+    written = {job: (tmp_path / job / "metrics.csv").stat().st_mtime_ns for job in JOBS}
+    grown = grid("0,1,2")
+    assert grown.returncode == 0, grown.stderr[-3000:]
+    assert "4 jobs already finished, 0 population(s) to resume, 2 jobs to train" in grown.stdout
+    assert {job: (tmp_path / job / "metrics.csv").stat().st_mtime_ns for job in JOBS} == written
+    new = ["kaiming_uniform_s2", "xavier_normal_s2"]
+    assert sorted(p.parent.name for p in tmp_path.glob("*/run.json")) == sorted([*JOBS, *new])
+    assert "6 runs used" in (tmp_path / "report" / "report.md").read_text()

@@ -18,10 +18,10 @@ def test_two_inits_by_two_seeds_give_four_run_folders(tmp_path, mnist_raw):
     done = subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True, timeout=300)
     runs = sorted(p.parent for p in tmp_path.glob("*/run.json"))
     assert [p.name for p in runs] == [
-        "0_xavier_normal_s0",
-        "1_xavier_normal_s1",
-        "2_kaiming_uniform_s0",
-        "3_kaiming_uniform_s1",
+        "kaiming_uniform_s0",
+        "kaiming_uniform_s1",
+        "xavier_normal_s0",
+        "xavier_normal_s1",
     ]
     identities = {(read_run(p)["init"], read_run(p)["seed"]) for p in runs}
     assert len(identities) == 4

@@ -1,0 +1,64 @@
+"""A sweep job's folder: named by what the job is, and reused only by a job of the same config."""
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from lottery_init.results import read_run
+
+# Settings that cannot change a run's numbers, so a finished run is reused whatever they say.
+NOT_RESULTS = ("report", "checkpoint")
+# Characters a folder name keeps; any other becomes "-" (a path separator, brackets, quotes).
+UNSAFE = re.compile(r"[^\w.=+-]")
+
+
+def job_name(overrides: Sequence[str], job: DictConfig, base: DictConfig) -> str:
+    """`<init>_s<seed>`, then `_key=value` for each other override whose value differs from the
+    sweep's base config: Hydra's `override_dirname`, without what every job shares, so the name
+    stays when a sweep grows."""
+    choices = job.hydra.runtime.choices
+    parts = [f"{choices.init}_s{job.seed}"]
+    for override in sorted(overrides):
+        key, _, value = override.lstrip("+~").partition("=")
+        if key not in ("init", "seed") and _differs(key, job, base):
+            parts.append(UNSAFE.sub("-", f"{key}={value}"))
+    return "_".join(parts)
+
+
+def _differs(key: str, job: DictConfig, base: DictConfig) -> bool:
+    """Whether the job's choice (config group) or value at `key` differs from the base's."""
+    key = key.split("@")[0]
+    if key in job.hydra.runtime.choices:
+        return job.hydra.runtime.choices[key] != base.hydra.runtime.choices.get(key)
+    return OmegaConf.select(job, key, default=None) != OmegaConf.select(base, key, default=None)
+
+
+def conflict(run_dir: Path, run_cfg: DictConfig) -> str | None:
+    """Why the folder `run_dir` cannot take this job: it holds a run of another config (the
+    keys that differ); None when it is empty or holds this job's run."""
+    if not (Path(run_dir) / "run.json").exists():
+        return None
+    old = _flat(read_run(run_dir)["config"])
+    new = _flat(OmegaConf.to_container(run_cfg, resolve=True))
+    keys = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
+    if not keys:
+        return None
+    changes = ", ".join(f"{k}: {old.get(k)} there, {new.get(k)} now" for k in keys[:3])
+    more = f" and {len(keys) - 3} more" if len(keys) > 3 else ""
+    return f"{run_dir} holds a run of another config ({changes}{more})"
+
+
+def _flat(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Dotted keys and leaf values of a nested config, without the settings in NOT_RESULTS."""
+    flat = {}
+    for key, value in config.items():
+        if not prefix and key in NOT_RESULTS:
+            continue
+        if isinstance(value, dict):
+            flat |= _flat(value, f"{prefix}{key}.")
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
