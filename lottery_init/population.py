@@ -5,7 +5,6 @@ import logging
 import math
 import multiprocessing
 import os
-import time
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ import torch
 from omegaconf import DictConfig
 
 from lottery_init.config import without_members
+from lottery_init.console import PopulationProgress, SweepClock
 from lottery_init.train import train_population
 
 log = logging.getLogger(__name__)
@@ -25,8 +25,9 @@ LOG_FORMAT = "[%(asctime)s][%(name)s][%(levelname)s] - %(message)s"
 # A population of this many members per CPU process is as fast per member as any larger one
 # (benchmarks/population.py on 2 cores), and it reports results sooner.
 CPU_POPULATION = 11
-# The device a pool worker claimed when it started.
+# The device a pool worker claimed when it started, and the sweep's clock it shares.
 _claimed: str = "cpu"
+_clock: "SweepClock | None" = None
 
 
 @dataclass
@@ -70,27 +71,14 @@ def trainer_kwargs(device: str) -> dict[str, object]:
     return {"accelerator": "gpu", "devices": [torch.device(device).index or 0]}
 
 
-class PopulationProgress(pl.Callback):
-    """One log line per epoch: which population, how far it is, its mean test accuracy."""
-
-    def __init__(self, label: str) -> None:
-        self.label, self._start = label, time.perf_counter()
-
-    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        done, total = trainer.current_epoch + 1, trainer.max_epochs
-        per_epoch = (time.perf_counter() - self._start) / done
-        acc = trainer.callback_metrics.get("test/acc", torch.tensor(float("nan"))).item()
-        log.info(
-            f"{self.label}: epoch {done}/{total}, mean test/acc {acc:.2%}, "
-            f"{per_epoch:.1f} s/epoch, {per_epoch * (total - done) / 60:.1f} min left"
-        )
-
-
 def train_packed(
-    population: Population, device: str, callbacks: Sequence[pl.Callback] = ()
+    population: Population,
+    device: str,
+    callbacks: Sequence[pl.Callback] = (),
+    clock: SweepClock | None = None,
 ) -> list[dict]:
-    """Train one population on `device`, its log lines also going to each job's log file;
-    `callbacks` are added to the Trainer's."""
+    """Train one population on `device`, its log lines (with the sweep's progress, given its
+    `clock`) also going to each job's log file; `callbacks` are added to the Trainer's."""
     handlers = [logging.FileHandler(path) for path in population.log_files]
     root = logging.getLogger()
     for handler in handlers:
@@ -103,7 +91,7 @@ def train_packed(
             population.cfgs,
             population.run_dirs,
             checkpoint_dir=population.checkpoint_dir,
-            callbacks=[PopulationProgress(population.label), *callbacks],
+            callbacks=[PopulationProgress(population.label, clock), *callbacks],
             enable_progress_bar=False,
             **trainer_kwargs(device),
         )
@@ -116,17 +104,20 @@ def train_packed(
 def _attempt(population: Population, device: str) -> list[dict] | Exception:
     """The run infos of a trained population, or the exception that stopped it."""
     try:
-        return train_packed(population, device)
+        return train_packed(population, device, clock=_clock)
     except Exception as error:
         # One failed population must not stop the sweep.
         log.error(f"{population.label} failed: {type(error).__name__}: {error}")
         return error
+    finally:
+        if _clock is not None:
+            _clock.one_done()
 
 
-def _claim(devices: "multiprocessing.Queue[str]", workers: int) -> None:
+def _claim(devices: "multiprocessing.Queue[str]", workers: int, clock: SweepClock) -> None:
     """Pool worker start: take a device of its own, log to stderr, share the CPU cores fairly."""
-    global _claimed
-    _claimed = devices.get()
+    global _claimed, _clock
+    _claimed, _clock = devices.get(), clock
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     if _claimed == "cpu":
         torch.set_num_threads(max(1, (os.cpu_count() or 1) // workers))
@@ -140,14 +131,21 @@ def train_populations(
     populations: Sequence[Population], devices: Sequence[str]
 ) -> list[list[dict] | Exception]:
     """Train every population: in this process on one device, else one process per device."""
-    if len(devices) == 1:
-        return [_attempt(p, devices[0]) for p in populations]
+    global _clock
     context = multiprocessing.get_context("spawn")
+    clock = SweepClock(len(populations), len(devices), context.Value("i", 0))
+    if len(devices) == 1:
+        _clock = clock
+        try:
+            return [_attempt(p, devices[0]) for p in populations]
+        finally:
+            _clock = None
     queue = context.Queue()
     for device in devices:
         queue.put(device)
+    initargs = (queue, len(devices), clock)
     with ProcessPoolExecutor(
-        len(devices), mp_context=context, initializer=_claim, initargs=(queue, len(devices))
+        len(devices), mp_context=context, initializer=_claim, initargs=initargs
     ) as pool:
         futures = [pool.submit(_attempt_on_claimed, p) for p in populations]
         return [_result(f) for f in futures]

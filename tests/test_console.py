@@ -1,10 +1,12 @@
 """What a user sees: a plain line per epoch through a pipe, and nothing printed unasked."""
 
+import multiprocessing
 import re
 import subprocess
 import sys
 
 from lottery_init.config import ROOT
+from lottery_init.console import SweepClock
 
 RUN = ["data.train_size=600", "data.test_size=200", "trainer=cpu", "epochs=3"]
 RUN += ["prune.every_n_epochs=1"]
@@ -23,3 +25,29 @@ def test_a_run_through_a_pipe_prints_one_line_per_epoch_its_table_and_folder(tmp
     assert [line[: len(start)] for line, start in zip(rest, table, strict=False)] == table
     # Nothing else: no tips, device banners, deprecation warnings or validation bars.
     assert rest[4:] == [f"run folder: {tmp_path}"]
+
+
+def clock(total: int, parallel: int, finished: int) -> SweepClock:
+    return SweepClock(total, parallel, multiprocessing.get_context("spawn").Value("i", finished))
+
+
+def test_the_sweep_eta_adds_the_populations_not_yet_started_shared_over_the_devices():
+    # One device: 8 populations, 2 done, this one 30 s from the end, 5 more of 60 s after it.
+    assert clock(8, 1, 2).line(30, 60) == "sweep: 2/8 populations done, about 5.5 min left"
+    # Two devices: 4 not yet started share them, 2 x 60 s after this one's 30 s.
+    assert clock(8, 2, 2).line(30, 60) == "sweep: 2/8 populations done, about 2.5 min left"
+
+
+def test_the_sweep_eta_of_the_last_populations_is_their_own():
+    assert clock(4, 2, 2).line(30, 60) == "sweep: 2/4 populations done, about 0.5 min left"
+
+
+def test_finished_populations_are_counted_across_worker_processes():
+    shared = clock(3, 2, 0)
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=shared.one_done) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert shared.finished.value == 2

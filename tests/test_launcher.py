@@ -1,5 +1,6 @@
 """The population launcher against Hydra's basic launcher and the submitit plugin."""
 
+import re
 import signal
 import subprocess
 import sys
@@ -73,6 +74,15 @@ def test_population_launcher_records_each_jobs_population(population_sweep):
     assert [info["population"]["runs"] for info in infos] == [JOBS[:2]] * 2 + [JOBS[2:]] * 2
     assert [info["population"]["member"] for info in infos] == [0, 1, 0, 1]
     assert (population_sweep / "populations" / JOBS[2] / "last.ckpt").is_file()
+
+
+def test_each_population_epoch_logs_where_the_population_and_the_sweep_are(population_sweep):
+    log = (population_sweep / JOBS[2] / "train.log").read_text()
+    assert re.search(
+        r"population 2/2: epoch 2/2, mean test/acc \d+\.\d\d%, \d+\.\d s/epoch, 0\.0 min left; "
+        r"sweep: [01]/2 populations done, about 0\.0 min left",
+        log,
+    ), log
 
 
 def test_submitit_local_sweep_completes_with_four_done_runs(tmp_path, mnist_raw):
