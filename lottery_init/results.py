@@ -7,6 +7,7 @@ from typing import Any
 
 from torch.utils.tensorboard import SummaryWriter
 
+from lottery_init import board
 from lottery_init.files import atomic_write
 
 # Each `metrics.csv` column and its TensorBoard tag.
@@ -73,6 +74,7 @@ class RunWriter:
         self._rows = csv.writer(self._csv)
         # Events of epochs at or after the start, left by an interrupted run, are dropped.
         self.tb = SummaryWriter(str(self.dir / "tb"), purge_step=start)
+        board.log_layout(self.tb)
 
     def _kept_rows(self, start: int) -> str:
         """The header and the text of the rows of epochs before `start`, byte for byte."""
@@ -107,6 +109,7 @@ class RunWriter:
         self._round_rows = []
         self.info["rounds"].append(entry)
         write_json(self.dir / "run.json", self.info)
+        board.log_round(self.tb, self.info["rounds"])
 
     @property
     def closed(self) -> bool:
@@ -114,16 +117,14 @@ class RunWriter:
         return self._closed
 
     def close(self, status: str, reason: str | None = None, epoch: int | None = None) -> None:
-        """Mark the run `done` or `failed`, with hparams for TensorBoard's HParams view."""
+        """Mark the run `done` or `failed`, with its hparams for TensorBoard's HParams table."""
         self.info["status"] = status
         if reason is not None:
             self.info["reason"] = reason
         if epoch is not None:
             self.info["failed_epoch"] = epoch
         write_json(self.dir / "run.json", self.info)
-        final = self.info["rounds"][-1]["test_acc"] if self.info["rounds"] else float("nan")
-        hparams = {"init": self.info["init"], "seed": self.info["seed"]}
-        self.tb.add_hparams(hparams, {"hparam/final_test_acc": final}, run_name=".")
+        board.log_hparams(self.tb, self.info)
         self.tb.close()
         self._csv.close()
         self._closed = True

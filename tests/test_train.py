@@ -7,7 +7,10 @@ import pytest
 from helpers import TINY
 from hydra.errors import ConfigCompositionException
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+from tensorboard.plugins.custom_scalar.layout_pb2 import Layout
+from tensorboard.plugins.hparams.plugin_data_pb2 import HParamsPluginData
 
+from lottery_init import board
 from lottery_init.config import ROOT, compose
 from lottery_init.results import read_metrics, read_run
 from lottery_init.train import round_table, train, train_population
@@ -41,12 +44,56 @@ def test_run_json_is_done_with_the_round_table(tiny_run):
     assert set(info["versions"]) >= {"torch", "pytorch_lightning", "hydra"}
 
 
-def test_tensorboard_gets_every_metric_and_the_hparams(tiny_run):
-    events = EventAccumulator(str(tiny_run[0] / "tb")).Reload()
-    tags = set(events.Tags()["scalars"])
+def events(run_dir) -> EventAccumulator:
+    return EventAccumulator(str(run_dir / "tb")).Reload()
+
+
+def hparams_data(run_dir, tag: str) -> HParamsPluginData:
+    content = events(run_dir).summary_metadata[tag].plugin_data.content
+    return HParamsPluginData.FromString(content)
+
+
+def test_tensorboard_gets_every_epoch_metric(tiny_run):
+    tags = set(events(tiny_run[0]).Tags()["scalars"])
     assert {"train/loss", "train/acc", "test/loss", "test/acc", "prune/remaining"} <= tags
-    assert len(events.Scalars("test/acc")) == 6
-    assert "_hparams_/session_start_info" in events.summary_metadata
+    assert len(events(tiny_run[0]).Scalars("test/acc")) == 6
+
+
+def test_tensorboard_ticket_scalars_are_the_round_table_by_round(tiny_run):
+    rounds = read_run(tiny_run[0])["rounds"]
+    for tag, key in (("ticket/test_acc", "test_acc"), ("ticket/remaining", "remaining")):
+        points = events(tiny_run[0]).Scalars(tag)
+        assert [p.step for p in points] == [0, 1, 2]
+        assert [p.value for p in points] == pytest.approx([r[key] for r in rounds])
+
+
+def test_tensorboard_summary_scalars_end_at_the_runs_summary(tiny_run):
+    expected = board.summary(read_run(tiny_run[0])["rounds"])
+    last = {tag: events(tiny_run[0]).Scalars(tag)[-1].value for tag in expected}
+    assert last == pytest.approx(expected)
+
+
+def test_tensorboard_draws_no_one_point_chart(tiny_run):
+    accumulator = events(tiny_run[0])
+    lengths = {tag: len(accumulator.Scalars(tag)) for tag in accumulator.Tags()["scalars"]}
+    assert min(lengths.values()) >= 2, lengths
+
+
+def test_tensorboard_hparams_rank_runs_by_the_summary_metrics(tiny_run):
+    experiment = hparams_data(tiny_run[0], "_hparams_/experiment").experiment
+    assert [m.name.tag for m in experiment.metric_infos] == board.METRICS
+    start = hparams_data(tiny_run[0], "_hparams_/session_start_info").session_start_info
+    assert start.hparams["init"].string_value == "xavier_normal"
+    assert start.hparams["seed"].number_value == 0
+    assert start.hparams["prune.rate"].number_value == pytest.approx(0.2)
+
+
+def test_tensorboard_custom_scalars_layout_charts_tickets_and_training(tiny_run):
+    content = events(tiny_run[0]).Tensors("custom_scalars__config__")[0].tensor_proto
+    layout = Layout.FromString(content.string_val[0])
+    assert [c.title for c in layout.category] == ["tickets", "training"]
+    tags = [t for c in layout.category for chart in c.chart for t in chart.multiline.tag]
+    assert tags[0] == "^ticket/test_acc$" and "^test/acc$" in tags
 
 
 def test_a_checkpoint_of_the_last_epoch_is_kept(tiny_run):
