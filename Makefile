@@ -7,7 +7,7 @@ ARGS   ?=
 SWEEP  ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install train test test-gpu sweep report lint format tensorboard benchmark clean
+.PHONY: help install train test test-gpu sweep report notebook lint format tensorboard benchmark clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -37,6 +37,13 @@ sweep: $(STAMP) ## the study's grid (8 inits x 11 seeds) packed into populations
 report: $(STAMP) ## figures, tables and conclusions of a sweep: make report SWEEP=outputs/sweeps/<time>
 	@test -n "$(SWEEP)" || { echo 'name the sweep folder: make report SWEEP=outputs/sweeps/<time>'; exit 2; }
 	$(PY) -m lottery_init.report $(SWEEP)
+
+$(VENV)/.notebook: $(STAMP)
+	$(PY) -m pip install -q -c constraints.txt --config-settings editable_mode=compat -e '.[dev,notebook]'
+	touch $@
+
+notebook: $(VENV)/.notebook ## open notebooks/seed_paper.ipynb in JupyterLab (installed on first use)
+	$(VENV)/bin/jupyter lab notebooks/seed_paper.ipynb
 
 tensorboard: $(STAMP) ## TensorBoard over every run and sweep in outputs/
 	$(VENV)/bin/tensorboard --logdir outputs/
