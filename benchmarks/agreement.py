@@ -3,7 +3,7 @@
 Trains each job alone (a population of one, the basic launcher's path) and all of them together
 as one population, on full MNIST with the study's schedule, then prints per job the largest
 absolute difference in train loss and test accuracy after the first epoch, over all epochs, and
-over the round-end accuracies (the study's numbers).
+over the round-end accuracies (the study's numbers), then each round's difference.
 Usage: python benchmarks/agreement.py [--epochs 100] [--jobs xavier_normal:1 kaiming_uniform:1]
 """
 
@@ -59,6 +59,14 @@ def main() -> None:
                 f"| {largest(pr, sr, 'test_acc'):.2%} "
                 f"| {largest(pr[-1:], sr[-1:], 'test_acc'):.2%} |"
             )
+        print("\n| round | remaining | " + " | ".join(f"{i} s{s}" for i, s in jobs) + " |")
+        print("|---:|---:|" + "---:|" * len(jobs))
+        for r, entry in enumerate(read_run(together[0])["rounds"]):
+            gaps = [
+                abs(read_run(p)["rounds"][r]["test_acc"] - read_run(s)["rounds"][r]["test_acc"])
+                for p, s in zip(together, alone, strict=True)
+            ]
+            print(f"| {r} | {entry['remaining']:.1%} | " + " | ".join(f"{g:.2%}" for g in gaps))
 
 
 if __name__ == "__main__":
