@@ -1,12 +1,16 @@
 """A member of a population trains exactly as it would alone."""
 
+import pytest
 import torch
-from helpers import TinyData, tiny_trainer
+from helpers import TINY, TinyData, tiny_trainer
 
+from lottery_init.config import compose
 from lottery_init.initializers import InitMethod, initialize_member
 from lottery_init.models import LeNet
 from lottery_init.module import LotteryModule
 from lottery_init.pruning import IterativeMagnitudePruning
+from lottery_init.results import read_metrics
+from lottery_init.train import train_population
 
 METHODS = [
     InitMethod("a", "xavier", "normal"),
@@ -33,3 +37,24 @@ def test_member_of_three_matches_a_population_of_one():
         torch.testing.assert_close(t.weight[1], a.weight[0], rtol=0, atol=1e-5)
         torch.testing.assert_close(t.bias[1], a.bias[0], rtol=0, atol=1e-5)
     assert not torch.allclose(together.layers[0].weight[0], together.layers[0].weight[1])
+
+
+def test_a_members_numbers_do_not_depend_on_its_companions(tmp_path, mnist_raw):
+    jobs = [
+        ("xavier_normal", 1),
+        ("kaiming_uniform", 1),
+        ("xavier_uniform", 2),
+        ("kaiming_normal", 3),
+    ]
+    settings = [*TINY, "epochs=4", "prune.every_n_epochs=2"]
+
+    def first_member(size: int) -> list[dict]:
+        cfgs = [compose([*settings, f"init={i}", f"seed={s}"]) for i, s in jobs[:size]]
+        dirs = [tmp_path / f"P{size}" / f"{i}_s{s}" for i, s in jobs[:size]]
+        train_population(cfgs, dirs)
+        return read_metrics(dirs[0])
+
+    pair, four = first_member(2), first_member(4)
+    for a, b in zip(pair, four, strict=True):
+        for column in ("train_loss", "test_loss", "test_acc", "remaining"):
+            assert a[column] == pytest.approx(b[column], abs=1e-6), column
