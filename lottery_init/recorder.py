@@ -28,6 +28,8 @@ class RunRecorder(pl.Callback):
         seconds = time.perf_counter() - self._start
         round_ends = (epoch + 1) % self.pruning.every_n_epochs == 0
         per_layer = layer_remaining(self.pruning.masks).cpu().tolist() if round_ends else None
+        # The round's masks, moved to the CPU once for every member's masks.npz.
+        masks = [m.cpu() for m in self.pruning.masks] if round_ends else []
         for p, writer in enumerate(self.writers):
             if writer.closed:
                 continue
@@ -40,7 +42,8 @@ class RunRecorder(pl.Callback):
                 writer.close("failed", f"loss is not finite in epoch {epoch} ({losses})", epoch)
             elif round_ends:
                 entry = {k: row[k] for k in ("epoch", "round", "remaining", "test_acc")}
-                writer.end_round(entry | {"layer_remaining": per_layer[p]})
+                entry |= {"layer_remaining": per_layer[p]}
+                writer.end_round(entry, [m[p] for m in masks])
         trainer.should_stop = trainer.should_stop or all(w.closed for w in self.writers)
 
     def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:

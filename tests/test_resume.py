@@ -11,6 +11,7 @@ from helpers import rows, started, wait_for_rows
 from lottery_init.checkpoints import LAST
 from lottery_init.config import ROOT, compose
 from lottery_init.results import RunWriter, read_run
+from lottery_init.tickets import load_masks
 from lottery_init.train import train, train_population
 
 # Three rounds of two epochs on 6,000 images: long enough to be killed in the middle.
@@ -42,6 +43,10 @@ def test_a_run_killed_mid_round_resumes_to_the_uninterrupted_numbers(tmp_path, m
     assert rows(killed) == rows(whole) and len(rows(whole)) == 7
     assert read_run(killed)["rounds"] == read_run(whole)["rounds"]
     assert read_run(killed)["status"] == "done"
+    killed_masks, whole_masks = load_masks(killed), load_masks(whole)
+    assert list(killed_masks) == list(whole_masks) == [0, 1, 2]
+    for r in whole_masks:
+        assert all((a == b).all() for a, b in zip(killed_masks[r], whole_masks[r], strict=True))
 
 
 def test_sigterm_checkpoints_after_the_epoch_exits_cleanly_and_resumes_exactly(tmp_path, mnist_raw):
@@ -161,10 +166,13 @@ def test_resuming_drops_rows_and_rounds_after_the_checkpoint(tmp_path):
         writer.epoch(row | {"train_loss": 1.0, "train_acc": 0.5, "test_loss": 1.0, "test_acc": 0.5})
         if epoch % 2 == 1:
             writer.end_round(
-                {"epoch": epoch, "round": epoch // 2, "remaining": 1.0, "test_acc": 0.5}
+                {"epoch": epoch, "round": epoch // 2, "remaining": 1.0, "test_acc": 0.5},
+                [torch.ones(3, 5, dtype=torch.bool), torch.zeros(2, 3, dtype=torch.bool)],
             )
     lines = (tmp_path / "metrics.csv").read_text().splitlines()
+    assert list(load_masks(tmp_path)) == [0, 1]
     # Three epochs done (0, 1, 2): round 1 ended in epoch 3, so only round 0 stays.
     resumed = RunWriter(tmp_path, {"init": "xavier_normal", "seed": 0}, resume_epoch=3)
     assert (tmp_path / "metrics.csv").read_text().splitlines() == lines[:4]
     assert [r["round"] for r in resumed.info["rounds"]] == [0]
+    assert list(load_masks(tmp_path)) == [0]

@@ -13,6 +13,7 @@ from tensorboard.plugins.hparams.plugin_data_pb2 import HParamsPluginData
 from lottery_init import board
 from lottery_init.config import ROOT, compose
 from lottery_init.results import read_metrics, read_run
+from lottery_init.tickets import load_masks
 from lottery_init.train import round_table, train, train_population
 
 
@@ -94,6 +95,23 @@ def test_tensorboard_custom_scalars_layout_charts_tickets_and_training(tiny_run)
     assert [c.title for c in layout.category] == ["tickets", "training"]
     tags = [t for c in layout.category for chart in c.chart for t in chart.multiline.tag]
     assert tags[0] == "^ticket/test_acc$" and "^test/acc$" in tags
+
+
+def test_masks_npz_holds_each_rounds_mask_as_the_round_table_counts_it(tiny_run):
+    masks, rounds = load_masks(tiny_run[0]), read_run(tiny_run[0])["rounds"]
+    assert list(masks) == [r["round"] for r in rounds] == [0, 1, 2]
+    assert [m.shape for m in masks[0]] == [(300, 784), (100, 300), (10, 100)]
+    for r in rounds:
+        layers = masks[r["round"]]
+        assert [m.mean() for m in layers] == pytest.approx(r["layer_remaining"])
+        kept = sum(m.sum() for m in layers) / sum(m.size for m in layers)
+        assert kept == pytest.approx(r["remaining"])
+
+
+def test_a_rounds_mask_only_removes_weights_from_the_rounds_before(tiny_run):
+    masks = load_masks(tiny_run[0])
+    for r in (1, 2):
+        assert all((new <= old).all() for new, old in zip(masks[r], masks[r - 1], strict=True))
 
 
 def test_a_checkpoint_of_the_last_epoch_is_kept(tiny_run):

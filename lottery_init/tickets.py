@@ -1,0 +1,69 @@
+"""`masks.npz`: the mask each round of a run trained with, per layer, as packed bits."""
+
+import io
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from lottery_init.files import atomic_write
+from lottery_init.masks import pack_mask
+
+MASKS = "masks.npz"
+
+
+def _key(round_: int, layer: int) -> str:
+    return f"round_{round_:03d}/layer_{layer}"
+
+
+def _entries(run_dir: Path) -> dict[str, np.ndarray]:
+    """Every array of a run's `masks.npz`, or none."""
+    path = Path(run_dir) / MASKS
+    if not path.exists():
+        return {}
+    with np.load(path) as npz:
+        return {name: npz[name] for name in npz.files}
+
+
+def _save(run_dir: Path, entries: dict[str, np.ndarray]) -> None:
+    """Write `masks.npz` whole and atomically, so a kill never leaves half of it."""
+    buffer = io.BytesIO()
+    np.savez(buffer, **entries)
+    atomic_write(Path(run_dir) / MASKS, buffer.getvalue())
+
+
+def save_round(run_dir: Path, round_: int, masks: Sequence[torch.Tensor]) -> None:
+    """Add round `round_`'s masks (one boolean `[out, in]` tensor per layer) to `masks.npz`,
+    packed 8 entries to a byte in numpy's `packbits` order, with each layer's shape."""
+    entries = _entries(run_dir)
+    for layer, mask in enumerate(masks):
+        entries[_key(round_, layer)] = pack_mask(mask).numpy()
+        entries[f"shape/layer_{layer}"] = np.array(mask.shape)
+    _save(run_dir, entries)
+
+
+def keep_rounds(run_dir: Path, rounds: Iterable[int]) -> None:
+    """Drop the masks of every round not in `rounds` (a resumed run trains those again)."""
+    kept = {_key(r, 0).split("/")[0] for r in rounds}
+    entries = _entries(run_dir)
+    if entries:
+        _save(run_dir, {k: v for k, v in entries.items() if k.split("/")[0] in kept | {"shape"}})
+
+
+def load_masks(run_dir: Path) -> dict[int, list[np.ndarray]]:
+    """A run's masks by round: one boolean array per layer."""
+    entries = _entries(run_dir)
+    layers = sum(k.startswith("shape/") for k in entries)
+    shapes = [tuple(entries[f"shape/layer_{layer}"]) for layer in range(layers)]
+    rounds = sorted(
+        {int(k[len("round_") :].split("/")[0]) for k in entries if k.startswith("round_")}
+    )
+    return {
+        r: [_unpack(entries[_key(r, i)], shape) for i, shape in enumerate(shapes)] for r in rounds
+    }
+
+
+def _unpack(packed: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """The boolean array of `shape` that `pack_mask` packed."""
+    return np.unpackbits(packed)[: int(np.prod(shape))].reshape(shape).astype(bool)
