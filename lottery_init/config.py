@@ -38,6 +38,13 @@ def validate(cfgs: Sequence[DictConfig]) -> None:
     """Stop before any work, with one sentence, on a config the study cannot run."""
     for cfg in cfgs:
         InitMethod(**cfg.init)
+        layers = len(cfg.model.hidden) + 1
+        scales = cfg.init.get("layer_scales")
+        if scales is not None and len(scales) != layers:
+            raise ValueError(
+                f"init.layer_scales must hold {layers} multipliers, one per layer, "
+                f"got {list(scales)}."
+            )
         _check_prune(cfg)
         if cfg.epochs < 1 or cfg.prune.every_n_epochs < 1 or cfg.epochs % cfg.prune.every_n_epochs:
             raise ValueError(

@@ -2,7 +2,7 @@
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 
@@ -22,8 +22,17 @@ class InitMethod:
     distribution: str
     scale: float = 1.0
     gain: float = 1.0
+    # A multiplier per layer on top of the formula (None: every layer 1); see `spread`.
+    layer_scales: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
+        if self.layer_scales is not None:
+            # Configs give lists; a tuple keeps the method hashable and immutable.
+            object.__setattr__(self, "layer_scales", tuple(self.layer_scales))
+            if not all(s > 0 for s in self.layer_scales):
+                raise ValueError(
+                    f"init.layer_scales must all be positive, got {list(self.layer_scales)}."
+                )
         if self.scheme not in SCHEMES:
             raise ValueError(f"init.scheme must be one of {SCHEMES}, got {self.scheme!r}.")
         if self.distribution not in DISTRIBUTIONS:
@@ -33,8 +42,15 @@ class InitMethod:
         if not (self.scale > 0 and self.gain > 0):
             raise ValueError(f"init.scale and init.gain must be positive, got {self}.")
 
-    def spread(self, fan_in: int, fan_out: int) -> float:
-        """Bound a of U(-a, a) or standard deviation s of N(0, s²) for one layer."""
+    def spread(self, fan_in: int, fan_out: int, layer: int | None = None) -> float:
+        """Bound a of U(-a, a) or standard deviation s of N(0, s²) for one layer, times
+        `layer_scales[layer]` when the method has layer scales (then `layer` is required)."""
+        if self.layer_scales is not None:
+            if layer is None:
+                raise ValueError(f"{self.name} has layer scales: name the layer.")
+            return self.layer_scales[layer] * replace(self, layer_scales=None).spread(
+                fan_in, fan_out
+            )
         fan = fan_in + fan_out if self.scheme == "xavier" else fan_in
         # Xavier's variance is 2 / (fan_in + fan_out); Kaiming's (fan_in mode, gain 1), 1 / fan_in.
         variance = (2.0 if self.scheme == "xavier" else 1.0) / fan
@@ -51,9 +67,9 @@ def initialize_member(
 
     Another `stream` gives an independent draw from the same seed (used by `reinitialize`)."""
     gen = generator(seed, stream)
-    for layer in model.layers:
+    for index, layer in enumerate(model.layers):
         fan_out, fan_in = layer.weight.shape[1:]
-        spread = method.spread(fan_in, fan_out)
+        spread = method.spread(fan_in, fan_out, index)
         # Drawing on the CPU makes θ₀ the same whatever device trains the member.
         sample = torch.empty(fan_out, fan_in)
         if method.distribution == "uniform":

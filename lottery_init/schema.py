@@ -21,6 +21,7 @@ class InitSchema:
     distribution: str = MISSING  # uniform or normal
     scale: float = 1.0
     gain: float = 1.0
+    layer_scales: list[float] | None = None  # a multiplier per layer on top of the formula
 
 
 @dataclass

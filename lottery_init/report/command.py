@@ -28,8 +28,12 @@ FIGURES = {
 
 
 def init_methods(sweep: Sweep) -> list[InitMethod]:
-    """The init methods of the sweep, as their runs recorded them, each once."""
-    methods = {runs[0].init: runs[0].config["init"] for runs in sweep.usable.values()}
+    """The init methods of the sweep, as their runs recorded them, each once (their formulas,
+    without any per-layer scales a variant adds)."""
+    methods = {
+        runs[0].init: runs[0].config["init"] | {"layer_scales": None}
+        for runs in sweep.usable.values()
+    }
     return [InitMethod(**config) for _, config in sorted(methods.items())]
 
 

@@ -27,9 +27,13 @@ class Run:
 
 
 def variant(config: dict[str, Any]) -> str:
-    """What sets a run's pruning apart from the study's: method and rewind, e.g. "random"."""
+    """What sets a run apart from the study's protocol: pruning method and rewind (e.g.
+    "random"), and per-layer init scales (e.g. "layer scales 1.2027/1/1")."""
     prune = config.get("prune", {})
     parts = [prune["method"]] if prune.get("method", "magnitude") != "magnitude" else []
+    scales = config.get("init", {}).get("layer_scales")
+    if scales is not None:
+        parts.append("layer scales " + "/".join(f"{s:g}" for s in scales))
     if prune.get("rewind", "init") == "reinit":
         parts.append("reinit")
     elif prune.get("rewind") == "epoch_k":

@@ -1,0 +1,72 @@
+"""Per-layer init scales and the layer-scale experiment's arms."""
+
+import math
+
+import pytest
+import torch
+from helpers import composed
+
+from lottery_init.config import compose, validate
+from lottery_init.initializers import InitMethod, initialize_member
+from lottery_init.models import LeNet
+from lottery_init.report.sweep import variant
+
+FANS = [(784, 300), (300, 100), (100, 10)]
+# xavier_normal's standard deviation over kaiming_normal's, per layer, from the study's formulas.
+RATIOS = [math.sqrt(2 / (fi + fo)) / math.sqrt(1 / fi) for fi, fo in FANS]
+
+
+def theta0(method: InitMethod, seed: int = 5) -> list[torch.Tensor]:
+    model = LeNet(1)
+    initialize_member(model, 0, method, seed)
+    return [layer.weight[0].detach() for layer in model.layers]
+
+
+def test_kaiming_normal_scaled_to_xavier_spreads_draws_xavier_normals_theta0():
+    scaled = InitMethod("kaiming_normal", "kaiming", "normal", layer_scales=tuple(RATIOS))
+    xavier = InitMethod("xavier_normal", "xavier", "normal")
+    for a, b in zip(theta0(scaled), theta0(xavier), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-6, atol=0)
+
+
+def test_a_layer_scale_multiplies_only_its_layer():
+    plain = theta0(InitMethod("k", "kaiming", "normal"))
+    scaled = theta0(InitMethod("k", "kaiming", "normal", layer_scales=(1.0, 2.0, 1.0)))
+    assert torch.equal(plain[0], scaled[0]) and torch.equal(plain[2], scaled[2])
+    torch.testing.assert_close(scaled[1], 2 * plain[1])
+
+
+@pytest.mark.parametrize(
+    ("arm", "init", "scales"),
+    [
+        ("kaiming_layer1_at_xavier", "kaiming_normal", [RATIOS[0], 1, 1]),
+        ("kaiming_layer3_at_xavier", "kaiming_normal", [1, 1, RATIOS[2]]),
+        ("xavier_layer2_at_kaiming", "xavier_normal", [1, 1 / RATIOS[1], 1]),
+        ("xavier_all_at_kaiming", "xavier_normal", [1 / r for r in RATIOS]),
+    ],
+)
+def test_each_arm_sets_its_init_and_the_formulas_ratio_for_its_layers(arm, init, scales):
+    cfg = compose(["experiment=layer_scale", f"layer_scale={arm}"])
+    assert cfg.init.name == init
+    assert list(cfg.init.layer_scales) == pytest.approx(scales, rel=1e-5)
+
+
+def test_the_layer_scale_experiment_sweeps_its_arms_over_the_studys_seeds():
+    cfg = composed("experiment=layer_scale")
+    assert cfg.hydra.sweeper.params == {"layer_scale": "glob(*)", "seed": "range(11)"}
+    assert cfg.init.layer_scales is None and cfg.epochs == 100
+
+
+def test_layer_scales_must_hold_one_multiplier_per_layer():
+    with pytest.raises(ValueError, match=r"^init.layer_scales must hold 3 multipliers, one per"):
+        validate([compose(["init.layer_scales=[1.0,2.0]"])])
+
+
+def test_layer_scales_must_be_positive():
+    with pytest.raises(ValueError, match=r"^init.layer_scales must all be positive, got \[1.0"):
+        validate([compose(["init.layer_scales=[1.0,0.0,1.0]"])])
+
+
+def test_a_run_with_layer_scales_gets_its_own_report_label():
+    config = {"init": {"layer_scales": [1.2027, 1.0, 1.0]}, "prune": {}}
+    assert variant(config) == "layer scales 1.2027/1/1"
