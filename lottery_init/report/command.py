@@ -2,7 +2,8 @@
 
 Reads `run.json` and `metrics.csv` files only (any depth, any launcher, finished or not) and
 writes `SWEEP_DIR/report/`: tickets.png, differences.png, init_distributions.png,
-remaining.png, curves.png, summary.csv, pairs.csv, summary.md and report.md.
+remaining.png, curves.png, summary.csv, pairs.csv, summary.md and report.md, and, where runs
+hold `masks.npz`, anatomy.png and overlap.png.
 """
 
 import argparse
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from lottery_init.initializers import InitMethod
 from lottery_init.report import distributions, figures
+from lottery_init.report.anatomy import ticket_section
 from lottery_init.report.claims import MARGIN, Claim, Pair, judge_all
 from lottery_init.report.conclusions import conclusions
 from lottery_init.report.differences import differences
@@ -96,6 +98,7 @@ def write_report(sweep_dir: Path, margin: float = MARGIN) -> Path:
     text += ["## Runs left out of the means", "", *left_out(sweep), ""]
     text += [line for name, caption in FIGURES.items() for line in (f"![{caption}]({name})", "")]
     text += [summary, conclusions(stats, judged, margin), *power_section(judged)]
+    text += ticket_section(runs, out)
     text += ["## Init formulas against sampled weights", ""]
     text += distributions.init_check(methods, shapes)
     (out / "report.md").write_text("\n".join(text) + "\n")
