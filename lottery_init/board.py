@@ -4,6 +4,7 @@ layout that opens on what a researcher compares across runs."""
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import torch
 from torch.utils.tensorboard import SummaryWriter
 from torch.utils.tensorboard.summary import hparams
 
@@ -66,6 +67,12 @@ def log_round(tb: SummaryWriter, rounds: Sequence[Mapping[str, Any]]) -> None:
     for tag, value in summary(rounds).items():
         tb.add_scalar(tag, value, step)
     tb.flush()
+
+
+def log_weights(tb: SummaryWriter, prefix: str, layers: Sequence[torch.Tensor], step: int) -> None:
+    """A histogram per layer of `layers`' values, tagged `<prefix>/layer_<n>`."""
+    for index, values in enumerate(layers):
+        tb.add_histogram(f"{prefix}/layer_{index + 1}", values, step)
 
 
 def log_layout(tb: SummaryWriter) -> None:

@@ -46,7 +46,8 @@ def test_run_json_is_done_with_the_round_table(tiny_run):
 
 
 def events(run_dir) -> EventAccumulator:
-    return EventAccumulator(str(run_dir / "tb")).Reload()
+    # Keep every histogram step (the accumulator keeps only the last one by default).
+    return EventAccumulator(str(run_dir / "tb"), size_guidance={"histograms": 0}).Reload()
 
 
 def hparams_data(run_dir, tag: str) -> HParamsPluginData:
@@ -87,6 +88,18 @@ def test_tensorboard_hparams_rank_runs_by_the_summary_metrics(tiny_run):
     assert start.hparams["init"].string_value == "xavier_normal"
     assert start.hparams["seed"].number_value == 0
     assert start.hparams["prune.method"].string_value == "magnitude"
+
+
+def test_tensorboard_histograms_hold_theta0_and_each_rounds_surviving_weights(tiny_run):
+    accumulator, masks = events(tiny_run[0]), load_masks(tiny_run[0])
+    for layer in (1, 2, 3):
+        theta0 = accumulator.Histograms(f"theta0/layer_{layer}")
+        assert [h.step for h in theta0] == [0]
+        assert theta0[0].histogram_value.num == masks[0][layer - 1].size
+        survivors = accumulator.Histograms(f"survivors/layer_{layer}")
+        assert [h.step for h in survivors] == [0, 1, 2]
+        counts = [h.histogram_value.num for h in survivors]
+        assert counts == [masks[r][layer - 1].sum() for r in (0, 1, 2)]
 
 
 def test_tensorboard_custom_scalars_layout_charts_tickets_and_training(tiny_run):
