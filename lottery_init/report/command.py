@@ -16,6 +16,7 @@ from lottery_init.report.anatomy import ticket_section
 from lottery_init.report.claims import MARGIN, Claim, Pair, judge_all
 from lottery_init.report.conclusions import conclusions
 from lottery_init.report.differences import differences
+from lottery_init.report.layer_scale import layer_scale_section
 from lottery_init.report.summary import round_stats, thresholds
 from lottery_init.report.sweep import Sweep, load_sweep
 from lottery_init.report.tables import power_table, summary_markdown, write_csv, write_pairs_csv
@@ -98,6 +99,7 @@ def write_report(sweep_dir: Path, margin: float = MARGIN) -> Path:
     text += ["## Runs left out of the means", "", *left_out(sweep), ""]
     text += [line for name, caption in FIGURES.items() for line in (f"![{caption}]({name})", "")]
     text += [summary, conclusions(stats, judged, margin), *power_section(judged)]
+    text += layer_scale_section(stats)
     text += ticket_section(runs, out)
     text += ["## Init formulas against sampled weights", ""]
     text += distributions.init_check(methods, shapes)
