@@ -8,7 +8,13 @@ from helpers import TINY
 
 from lottery_init.config import compose
 from lottery_init.report.anatomy import started_large, ticket, ticket_section
-from lottery_init.report.overlap import jaccard, nearest_rounds, overlap_rows, random_jaccard
+from lottery_init.report.overlap import (
+    jaccard,
+    nearest_rounds,
+    overlap_figure,
+    overlap_rows,
+    random_jaccard,
+)
 from lottery_init.report.sweep import load_sweep
 from lottery_init.train import train_population
 
@@ -73,3 +79,18 @@ def test_the_report_section_draws_anatomy_and_overlap(masked_sweep, tmp_path):
     assert (tmp_path / "anatomy.png").stat().st_size > 0 and (tmp_path / "overlap.png").exists()
     assert "## Ticket anatomy: which weights survive" in lines
     assert sum(line.startswith("| xavier_normal | 3 |") for line in lines) == 3
+
+
+def test_an_overlap_figure_of_many_comparisons_draws_their_two_means():
+    rows = [
+        {"round": r, "layer": 1, "remaining": 0.8**r, "jaccard": 0.5, "random": 0.4, "pairs": 1}
+        | {"comparison": f"m{k}: seed vs seed" if k < 7 else f"m{k} vs m0: same seed"}
+        for k in range(13)
+        for r in range(3)
+    ]
+    (ax,) = overlap_figure(rows).axes
+    assert [line.get_label() for line in ax.get_lines()] == [
+        "seed vs seed (mean)",
+        "methods at one seed (mean)",
+        "random masks",
+    ]

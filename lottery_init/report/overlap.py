@@ -87,9 +87,31 @@ def overlap_table(rows: list[dict]) -> list[str]:
     return lines
 
 
+# More comparisons than this are drawn as two means: seed vs seed, and methods at one seed.
+MOST_LINES = 12
+
+
+def _pooled(rows: list[dict]) -> list[dict]:
+    """The rows as two comparisons, each the mean Jaccard per round and layer."""
+    groups: dict[tuple, list[dict]] = {}
+    for r in rows:
+        kind = (
+            "seed vs seed (mean)"
+            if "seed vs seed" in r["comparison"]
+            else "methods at one seed (mean)"
+        )
+        groups.setdefault((kind, r["round"], r["layer"]), []).append(r)
+    return [
+        group[0] | {"comparison": kind, "jaccard": mean(r["jaccard"] for r in group)}
+        for (kind, _, _), group in groups.items()
+    ]
+
+
 def overlap_figure(rows: list[dict]) -> Figure:
     """Per layer: Jaccard overlap against the layer's weights remaining, each comparison a
-    line, random masks of the same sizes dashed."""
+    line (or two means, past MOST_LINES comparisons), random masks of the same sizes dashed."""
+    if len({r["comparison"] for r in rows}) > MOST_LINES:
+        rows = _pooled(rows)
     layers = sorted({r["layer"] for r in rows})
     fig = Figure(figsize=(5.5 * len(layers), 4.5), layout="constrained")
     axes = fig.subplots(1, len(layers), squeeze=False)[0]
