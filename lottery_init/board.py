@@ -70,9 +70,14 @@ def log_round(tb: SummaryWriter, rounds: Sequence[Mapping[str, Any]]) -> None:
 
 
 def log_weights(tb: SummaryWriter, prefix: str, layers: Sequence[torch.Tensor], step: int) -> None:
-    """A histogram per layer of `layers`' values, tagged `<prefix>/layer_<n>`."""
+    """A histogram per layer of `layers`' finite values, tagged `<prefix>/layer_<n>`; a layer
+    with none (every weight pruned, or a member whose weights overflowed) gets no histogram."""
     for index, values in enumerate(layers):
-        tb.add_histogram(f"{prefix}/layer_{index + 1}", values, step)
+        finite = values[torch.isfinite(values)]
+        if finite.numel():
+            # 100 equal bins over the values' range: TensorBoard's fixed buckets end at 1e20,
+            # and a diverged member's weights can lie beyond (then its binning finds none).
+            tb.add_histogram(f"{prefix}/layer_{index + 1}", finite, step, bins=100)
 
 
 def log_layout(tb: SummaryWriter) -> None:

@@ -17,7 +17,7 @@ GRID = ["init=xavier_normal,kaiming_uniform", "seed=0,1", "epochs=2", "prune.eve
 JOBS = ["xavier_normal_s0", "xavier_normal_s1", "kaiming_uniform_s0", "kaiming_uniform_s1"]
 # The files of a job folder that every launcher writes.
 JOB_FILES = {".hydra/config.yaml", ".hydra/hydra.yaml", ".hydra/overrides.yaml"}
-JOB_FILES |= {"metrics.csv", "run.json", "train.log", "tb"}
+JOB_FILES |= {"masks.npz", "metrics.csv", "run.json", "train.log", "tb"}
 
 
 def sweep(sweep_dir, *overrides: str) -> None:
