@@ -2,7 +2,7 @@
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import torch
 
@@ -42,19 +42,22 @@ class InitMethod:
         if not (self.scale > 0 and self.gain > 0):
             raise ValueError(f"init.scale and init.gain must be positive, got {self}.")
 
-    def spread(self, fan_in: int, fan_out: int, layer: int | None = None) -> float:
-        """Bound a of U(-a, a) or standard deviation s of N(0, s²) for one layer, times
-        `layer_scales[layer]` when the method has layer scales (then `layer` is required)."""
-        if self.layer_scales is not None:
-            if layer is None:
-                raise ValueError(f"{self.name} has layer scales: name the layer.")
-            return self.layer_scales[layer] * replace(self, layer_scales=None).spread(
-                fan_in, fan_out
-            )
+    def std(self, fan_in: int, fan_out: int, layer: int | None = None) -> float:
+        """Standard deviation of one layer's θ₀: the formula's, times `layer_scales[layer]` when
+        the method has layer scales (then `layer` is required)."""
         fan = fan_in + fan_out if self.scheme == "xavier" else fan_in
         # Xavier's variance is 2 / (fan_in + fan_out); Kaiming's (fan_in mode, gain 1), 1 / fan_in.
         variance = (2.0 if self.scheme == "xavier" else 1.0) / fan
         std = self.gain * self.scale * math.sqrt(variance)
+        if self.layer_scales is None:
+            return std
+        if layer is None:
+            raise ValueError(f"{self.name} has layer scales: name the layer.")
+        return self.layer_scales[layer] * std
+
+    def spread(self, fan_in: int, fan_out: int, layer: int | None = None) -> float:
+        """Bound a of U(-a, a) or standard deviation s of N(0, s²) for one layer (see `std`)."""
+        std = self.std(fan_in, fan_out, layer)
         # A uniform U(-a, a) has variance a² / 3, so its bound is sqrt(3) standard deviations.
         return std * math.sqrt(3.0) if self.distribution == "uniform" else std
 

@@ -27,7 +27,7 @@ LOG_FORMAT = "[%(asctime)s][%(name)s][%(levelname)s] - %(message)s"
 CPU_POPULATION = 11
 # The device a pool worker claimed when it started, and the sweep's clock it shares.
 _claimed: str = "cpu"
-_clock: "SweepClock | None" = None
+_clock: SweepClock | None = None
 
 
 @dataclass
@@ -101,17 +101,17 @@ def train_packed(
             handler.close()
 
 
-def _attempt(population: Population, device: str) -> list[dict] | Exception:
-    """The run infos of a trained population, or the exception that stopped it."""
+def _attempt(population: Population, device: str, clock: SweepClock) -> list[dict] | Exception:
+    """The run infos of a trained population, or the exception that stopped it; either way
+    the sweep's `clock` counts it done."""
     try:
-        return train_packed(population, device, clock=_clock)
+        return train_packed(population, device, clock=clock)
     except Exception as error:
         # One failed population must not stop the sweep.
         log.error(f"{population.label} failed: {type(error).__name__}: {error}")
         return error
     finally:
-        if _clock is not None:
-            _clock.one_done()
+        clock.one_done()
 
 
 def _claim(devices: "multiprocessing.Queue[str]", workers: int, clock: SweepClock) -> None:
@@ -124,22 +124,17 @@ def _claim(devices: "multiprocessing.Queue[str]", workers: int, clock: SweepCloc
 
 
 def _attempt_on_claimed(population: Population) -> list[dict] | Exception:
-    return _attempt(population, _claimed)
+    return _attempt(population, _claimed, _clock)
 
 
 def train_populations(
     populations: Sequence[Population], devices: Sequence[str]
 ) -> list[list[dict] | Exception]:
     """Train every population: in this process on one device, else one process per device."""
-    global _clock
     context = multiprocessing.get_context("spawn")
     clock = SweepClock(len(populations), len(devices), context.Value("i", 0))
     if len(devices) == 1:
-        _clock = clock
-        try:
-            return [_attempt(p, devices[0]) for p in populations]
-        finally:
-            _clock = None
+        return [_attempt(p, devices[0], clock) for p in populations]
     queue = context.Queue()
     for device in devices:
         queue.put(device)

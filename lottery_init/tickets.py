@@ -8,13 +8,17 @@ import numpy as np
 import torch
 
 from lottery_init.files import atomic_write
-from lottery_init.masks import pack_mask
+from lottery_init.masks import pack_mask, unpack_mask
 
 MASKS = "masks.npz"
 
 
+def _round(round_: int) -> str:
+    return f"round_{round_:03d}"
+
+
 def _key(round_: int, layer: int) -> str:
-    return f"round_{round_:03d}/layer_{layer}"
+    return f"{_round(round_)}/layer_{layer}"
 
 
 def _entries(run_dir: Path) -> dict[str, np.ndarray]:
@@ -45,25 +49,24 @@ def save_round(run_dir: Path, round_: int, masks: Sequence[torch.Tensor]) -> Non
 
 def keep_rounds(run_dir: Path, rounds: Iterable[int]) -> None:
     """Drop the masks of every round not in `rounds` (a resumed run trains those again)."""
-    kept = {_key(r, 0).split("/")[0] for r in rounds}
+    kept = {_round(r) for r in rounds} | {"shape"}
     entries = _entries(run_dir)
     if entries:
-        _save(run_dir, {k: v for k, v in entries.items() if k.split("/")[0] in kept | {"shape"}})
+        _save(run_dir, {k: v for k, v in entries.items() if k.split("/")[0] in kept})
 
 
 def load_masks(run_dir: Path) -> dict[int, list[np.ndarray]]:
     """A run's masks by round: one boolean array per layer."""
     entries = _entries(run_dir)
     layers = sum(k.startswith("shape/") for k in entries)
-    shapes = [tuple(entries[f"shape/layer_{layer}"]) for layer in range(layers)]
+    shapes = [tuple(entries[f"shape/layer_{layer}"].tolist()) for layer in range(layers)]
     rounds = sorted(
         {int(k[len("round_") :].split("/")[0]) for k in entries if k.startswith("round_")}
     )
     return {
-        r: [_unpack(entries[_key(r, i)], shape) for i, shape in enumerate(shapes)] for r in rounds
+        r: [
+            unpack_mask(torch.from_numpy(entries[_key(r, i)]), s).numpy()
+            for i, s in enumerate(shapes)
+        ]
+        for r in rounds
     }
-
-
-def _unpack(packed: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """The boolean array of `shape` that `pack_mask` packed."""
-    return np.unpackbits(packed)[: int(np.prod(shape))].reshape(shape).astype(bool)

@@ -29,18 +29,12 @@ class Ticket:
     theta0: list[np.ndarray]
 
 
-def init_std(method: InitMethod, fan_in: int, fan_out: int, layer: int) -> float:
-    """The standard deviation of a layer's θ₀ (a uniform's bound is sqrt(3) of them)."""
-    spread = method.spread(fan_in, fan_out, layer if method.layer_scales else None)
-    return spread / math.sqrt(3) if method.distribution == "uniform" else spread
-
-
 def ticket(run: Run) -> Ticket:
     """A run's masks and its |θ₀| / std per layer, flattened like the masks."""
     method = InitMethod(**run.config["init"])
     shapes = layer_shapes(run.config)
     weights = sampled_weights(method, shapes, run.seed)
-    stds = [init_std(method, *shape, layer) for layer, shape in enumerate(shapes)]
+    stds = [method.std(*shape, layer) for layer, shape in enumerate(shapes)]
     theta0 = [np.abs(w) / s for w, s in zip(weights, stds, strict=True)]
     masks = {r: [m.ravel() for m in ms] for r, ms in load_masks(run.dir).items()}
     return Ticket(run.label, run.seed, masks, theta0)

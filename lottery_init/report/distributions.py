@@ -65,8 +65,7 @@ def init_check(methods: list[InitMethod], shapes: list[tuple[int, int]]) -> list
     for method in methods:
         samples = sampled_weights(method, shapes)
         for layer, ((fan_in, fan_out), sample) in enumerate(zip(shapes, samples, strict=True)):
-            spread = method.spread(fan_in, fan_out)
-            std = spread / np.sqrt(3) if method.distribution == "uniform" else spread
+            std = method.std(fan_in, fan_out)
             found = float(sample.std())
             lines.append(
                 f"| {method.name} | {layer + 1} | {std:.5f} | {found:.5f} "
