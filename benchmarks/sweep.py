@@ -26,7 +26,8 @@ import torch
 
 from lottery_init.checkpoints import LAST, CheckpointCadence
 from lottery_init.config import ROOT, compose
-from lottery_init.population import Population, train_packed, visible_devices
+from lottery_init.packing import visible_devices
+from lottery_init.population import Population, train_packed
 
 GRID_RUNS, GRID_EPOCHS = 88, 100
 METHODS = sorted(p.stem for p in (ROOT / "conf" / "init").glob("*.yaml"))

@@ -19,8 +19,9 @@ log = logging.getLogger(__name__)
 
 # The file name of the checkpoint a run or population resumes from.
 LAST = "last.ckpt"
-# What Slurm sends before preemption or the time limit (SIGUSR1 with `--signal`).
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGUSR1)
+# What Slurm sends before preemption or the time limit: SIGTERM, and the signal of `--signal`
+# (SIGUSR1 by custom, SIGUSR2 in the jobs submitit writes).
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGUSR1, signal.SIGUSR2)
 
 
 class Interrupted(SystemExit):
@@ -56,9 +57,9 @@ class AtomicCheckpointIO(TorchCheckpointIO):
 
 class CheckpointCadence(pl.Callback):
     """Saves `last.ckpt` at the end of an epoch (after the epoch's rows are written) once
-    `every_seconds` have passed since the last one, at the end of the fit, and when SIGTERM or
-    SIGUSR1 arrived during the epoch; after the last, the fit stops and `stopped_by` names the
-    signal.
+    `every_seconds` have passed since the last one, at the end of the fit, and when one of
+    `STOP_SIGNALS` arrived during the epoch; after the last, the fit stops and `stopped_by` names
+    the signal.
 
     Lightning's `ModelCheckpoint` saves only when the global step moved, and steps taken on the
     raw optimizer (see `LotteryModule.training_step`) do not move it."""

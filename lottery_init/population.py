@@ -1,8 +1,6 @@
-"""Sweep jobs packed into stacked populations and trained, one process per device."""
+"""Populations trained on a device: in this process, or one worker process per device."""
 
-import json
 import logging
-import math
 import multiprocessing
 import os
 from collections.abc import Sequence
@@ -14,7 +12,6 @@ import pytorch_lightning as pl
 import torch
 from omegaconf import DictConfig
 
-from lottery_init.config import without_members
 from lottery_init.console import PopulationProgress, SweepClock
 from lottery_init.train import train_population
 
@@ -22,9 +19,6 @@ log = logging.getLogger(__name__)
 # Progress lines are what this module is for, so they pass whatever level the root logger has.
 log.setLevel(logging.INFO)
 LOG_FORMAT = "[%(asctime)s][%(name)s][%(levelname)s] - %(message)s"
-# A population of this many members per CPU process is as fast per member as any larger one
-# (benchmarks/population.py on 2 cores), and it reports results sooner.
-CPU_POPULATION = 11
 # The device a pool worker claimed when it started, and the sweep's clock it shares.
 _claimed: str = "cpu"
 _clock: SweepClock | None = None
@@ -39,29 +33,6 @@ class Population:
     run_dirs: list[Path]
     log_files: list[Path]
     checkpoint_dir: Path
-
-
-def visible_devices(devices: Sequence[str] | None) -> list[str]:
-    """The configured devices, or every visible GPU, or else the CPU."""
-    if devices:
-        return list(devices)
-    return [f"cuda:{i}" for i in range(torch.cuda.device_count())] or ["cpu"]
-
-
-def pack(cfgs: Sequence[DictConfig], max_population: int | None, devices: int) -> list[list[int]]:
-    """Indices of jobs grouped into populations: jobs that differ only in init and seed, at most
-    `max_population` per population, split evenly so that every device gets work."""
-    groups: dict[str, list[int]] = {}
-    for index, cfg in enumerate(cfgs):
-        groups.setdefault(json.dumps(without_members(cfg), sort_keys=True), []).append(index)
-    populations = []
-    for jobs in groups.values():
-        cap = max_population or len(jobs)
-        count = max(math.ceil(len(jobs) / cap), min(devices, len(jobs)))
-        size, extra = divmod(len(jobs), count)
-        starts = [k * size + min(k, extra) for k in range(count + 1)]
-        populations += [jobs[a:b] for a, b in zip(starts, starts[1:], strict=False)]
-    return populations
 
 
 def trainer_kwargs(device: str) -> dict[str, object]:

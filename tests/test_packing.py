@@ -4,7 +4,8 @@ import pytest
 from helpers import TINY
 
 from lottery_init.config import compose
-from lottery_init.population import Population, pack, train_populations
+from lottery_init.packing import pack
+from lottery_init.population import Population, train_populations
 from lottery_init.results import COLUMNS, read_metrics, read_run
 from lottery_init.train import train_population
 

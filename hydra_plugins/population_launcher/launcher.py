@@ -17,17 +17,14 @@ from hydra.plugins.launcher import Launcher
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf, open_dict
 
+from lottery_init import cluster, waiting
 from lottery_init.config import validate
-from lottery_init.population import (
-    CPU_POPULATION,
-    Population,
-    pack,
-    train_populations,
-    visible_devices,
-)
+from lottery_init.packing import CPU_POPULATION, gpu_bytes, members_that_fit, pack, visible_devices
+from lottery_init.population import Population, train_populations
 from lottery_init.resume import sweep_state
 
 log = logging.getLogger(__name__)
+EXECUTORS = ("local", "submitit_local", "slurm")
 
 
 def _resolved(task_cfg: DictConfig) -> DictConfig:
@@ -40,15 +37,27 @@ def _resolved(task_cfg: DictConfig) -> DictConfig:
 
 class PopulationLauncher(Launcher):
     """Packs jobs whose configs differ only in init and seed into populations of at most
-    `max_population`, and trains them one process per device (`devices`, default: every
-    visible GPU, else the CPU). Each job keeps the folder and files a basic-launcher job gets."""
+    `max_population` (default: as many as fit in a GPU's memory), and trains them here, one
+    process per device (`executor=local`), or each as a submitit job (`slurm`,
+    `submitit_local`). Each job keeps the folder and files a basic-launcher job gets."""
 
     def __init__(
-        self, max_population: int | None = None, devices: Sequence[str] | None = None
+        self,
+        executor: str = "local",
+        max_population: int | None = None,
+        member_mib: float = 39.0,
+        memory_margin: float = 0.25,
+        devices: Sequence[str] | None = None,
+        submitit_folder: str = ".submitit/%j",
+        slurm: DictConfig | None = None,
     ) -> None:
         if max_population is not None and max_population < 1:
             raise ValueError(f"max_population must be at least 1, got {max_population}.")
-        self.max_population, self.devices = max_population, devices
+        if executor not in EXECUTORS:
+            raise ValueError(f"executor must be one of {', '.join(EXECUTORS)}, got {executor}.")
+        self.executor, self.max_population, self.devices = executor, max_population, devices
+        self.member_mib, self.memory_margin = member_mib, memory_margin
+        self.submitit_folder, self.slurm = submitit_folder, slurm
         self.config: DictConfig | None = None
         self.hydra_context: HydraContext | None = None
 
@@ -72,9 +81,8 @@ class PopulationLauncher(Launcher):
         for index, info in done.items():
             jobs[index].status = JobStatus.COMPLETED
             jobs[index].return_value = info
-        devices = visible_devices(self.devices)
-        cap = self.max_population or (CPU_POPULATION if devices[0] == "cpu" else None)
-        packed = pack([cfgs[i] for i in fresh], cap, len(devices))
+        devices = self._devices()
+        packed = pack([cfgs[i] for i in fresh], self._cap(devices), len(devices))
         groups = resumed + [([fresh[j] for j in group], None) for group in packed]
         log.info(
             f"{len(done)} jobs already finished, {len(resumed)} population(s) to resume, "
@@ -83,13 +91,48 @@ class PopulationLauncher(Launcher):
         populations = [
             self._population(jobs, cfgs, g, (k, len(groups)), c) for k, (g, c) in enumerate(groups)
         ]
-        outcomes = train_populations(populations, devices)
+        outcomes = self._train(populations, devices)
         for (group, _), outcome in zip(groups, outcomes, strict=True):
             for member, index in enumerate(group):
                 failed = isinstance(outcome, Exception)
                 jobs[index].status = JobStatus.FAILED if failed else JobStatus.COMPLETED
                 jobs[index].return_value = outcome if failed else outcome[member]
         return jobs
+
+    def _devices(self) -> list[str]:
+        """Where populations train: the local devices, or one GPU (or CPU) per submitit job."""
+        if self.executor == "local":
+            return visible_devices(self.devices)
+        return [f"one {'GPU' if self.slurm.gpus_per_node else 'CPU'} per {self.executor} job"]
+
+    def _cap(self, devices: list[str]) -> int:
+        """`max_population`, else as many members as fit in a GPU's memory, else the CPU's."""
+        if self.max_population is not None:
+            return self.max_population
+        if self.executor == "local":
+            memory = None if devices[0] == "cpu" else gpu_bytes(devices)
+        else:
+            memory = self.slurm.gpu_memory_gib * 2**30 if self.slurm.gpus_per_node else None
+        if memory is None:
+            return CPU_POPULATION
+        return members_that_fit(memory, self.member_mib, self.memory_margin)
+
+    def _train(self, populations: list[Population], devices: list[str]) -> list:
+        """Each population's run infos, or the exception that stopped it."""
+        if self.executor == "local":
+            return train_populations(populations, devices)
+        ex = cluster.executor(self.executor, self.submitit_folder, self.slurm)
+        jobs = cluster.submit(ex, populations, self.slurm.cpus_per_task)
+        log.info(f"Submitted {len(jobs)} job(s); their logs: {Path(self.submitit_folder).parent}")
+        try:
+            return waiting.wait(jobs, [p.label for p in populations])
+        except KeyboardInterrupt:
+            if self.executor == "submitit_local":
+                for job in jobs:
+                    job.cancel()
+            else:
+                log.warning("The Slurm jobs go on; see them with squeue --me.")
+            raise
 
     def _prepare(self, overrides: list[str], index: int) -> JobReturn:
         """Hydra's own job setup (folder, `.hydra/`), returning the job's resolved run config."""

@@ -1,0 +1,78 @@
+"""Waiting for submitit jobs: one line per job state change, then each job's outcome."""
+
+import logging
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from submitit.core.utils import FailedJobError
+
+from lottery_init.cluster import REQUEUED, STARTED
+
+log = logging.getLogger(__name__)
+# Job states are what this module is for, so they pass whatever level the root logger has.
+log.setLevel(logging.INFO)
+# Seconds between looks at the jobs' files (and, on Slurm, at most one `sacct` a minute).
+POLL_SECONDS = 2.0
+# Lines of a failed job's stderr that its failure line shows.
+TAIL = 8
+RULE = "-" * 22
+
+
+def phase(job: Any) -> str:
+    """Where an unfinished job is, from the lines its attempts printed: queued, running,
+    requeued (between attempts) or running again."""
+    path = job.paths.stdout
+    text = path.read_text(errors="replace") if path.exists() else ""
+    starts, requeues = text.count(STARTED), text.count(REQUEUED)
+    if starts == 0:
+        return "queued"
+    if requeues >= starts:
+        return f"requeued after a time limit or preemption ({requeues} so far)"
+    return "running" if starts == 1 else f"running again from its checkpoint (attempt {starts})"
+
+
+def tail(job: Any, lines: int = TAIL) -> str:
+    """The last `lines` lines of a job's stderr, indented."""
+    path = job.paths.stderr
+    text = path.read_text(errors="replace") if path.exists() else "(no stderr)"
+    return "\n".join(f"    {line}" for line in text.rstrip().splitlines()[-lines:])
+
+
+def outcome(job: Any, label: str) -> list[dict] | Exception:
+    """A finished job's run infos, or the error that ended it (its stderr's end logged)."""
+    error = job.exception()
+    if error is None:
+        log.info(f"{label} (job {job.job_id}): done")
+        return job.result()
+    log.error(f"{label} (job {job.job_id}): failed; the end of {job.paths.stderr}:\n{tail(job)}")
+    return RuntimeError(f"{label} failed as job {job.job_id}: {reason(error)}")
+
+
+def reason(error: Exception) -> str:
+    """One line for a failed job: its exception's last line, or that it left no result."""
+    # A failed job's message holds its traceback between two rules of dashes.
+    parts = str(error).split(RULE)
+    if isinstance(error, FailedJobError) and len(parts) > 2:
+        return (parts[1].strip().splitlines() or ["an error"])[-1]
+    return "it ended without a result (killed, or stopped by a signal)"
+
+
+def wait(jobs: Sequence[Any], labels: Sequence[str]) -> list[list[dict] | Exception]:
+    """Wait for every job, logging each change of state; return their outcomes, in order."""
+    shown: list[str | None] = [None] * len(jobs)
+    outcomes: dict[int, list[dict] | Exception] = {}
+    while len(outcomes) < len(jobs):
+        for k, job in enumerate(jobs):
+            if k in outcomes:
+                continue
+            if job.done():
+                outcomes[k] = outcome(job, labels[k])
+                continue
+            now = phase(job)
+            if now != shown[k]:
+                log.info(f"{labels[k]} (job {job.job_id}): {now}")
+                shown[k] = now
+        if len(outcomes) < len(jobs):
+            time.sleep(POLL_SECONDS)
+    return [outcomes[k] for k in range(len(jobs))]
