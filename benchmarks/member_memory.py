@@ -22,7 +22,7 @@ from lottery_init.config import compose
 from lottery_init.population import trainer_kwargs
 from lottery_init.train import train_population
 
-SETTINGS = ["epochs=1", "prune.every_n_epochs=1", "data.train_size=6000", "checkpoint.every_seconds=0"]
+SETTINGS = ["epochs=1", "prune.every_n_epochs=1", "data.train_size=6000"]
 
 
 def train(population: int, device: str) -> None:
