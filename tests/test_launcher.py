@@ -15,17 +15,23 @@ from lottery_init.results import COLUMNS, read_metrics, read_run
 GRID = ["init=xavier_normal,kaiming_uniform", "seed=0,1", "epochs=2", "prune.every_n_epochs=1"]
 # In launch order; folders are named by init and seed (`lottery_init.jobs.job_name`).
 JOBS = ["xavier_normal_s0", "xavier_normal_s1", "kaiming_uniform_s0", "kaiming_uniform_s1"]
+# The population launcher with each population a submitit job on this machine (one CPU thread
+# each, as the local launcher's two workers have), two members per population.
+SUBMITIT = ["hydra/launcher=population", "hydra.launcher.executor=submitit_local"]
+SUBMITIT += ["hydra.launcher.max_population=2", "hydra.launcher.slurm.gpus_per_node=0"]
+SUBMITIT += ["hydra.launcher.slurm.cpus_per_task=1"]
 # The files of a job folder that every launcher writes.
 JOB_FILES = {".hydra/config.yaml", ".hydra/hydra.yaml", ".hydra/overrides.yaml"}
 JOB_FILES |= {"masks.npz", "metrics.csv", "run.json", "train.log", "tb"}
 
 
-def sweep(sweep_dir, *overrides: str) -> None:
-    """A tiny `--multirun` of the 2 x 2 grid into `sweep_dir`, in a subprocess."""
+def sweep(sweep_dir, *overrides: str) -> str:
+    """A tiny `--multirun` of the 2 x 2 grid into `sweep_dir`, in a subprocess; its output."""
     cmd = [sys.executable, "-m", "lottery_init.train", "--multirun", *GRID, *TINY]
     cmd += [f"hydra.sweep.dir={sweep_dir}", *overrides]
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=400)
     assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout + done.stderr
 
 
 def job_files(job_dir) -> set[str]:
@@ -47,6 +53,14 @@ def population_sweep(tmp_path_factory, mnist_raw):
     sweep_dir = tmp_path_factory.mktemp("population")
     sweep(sweep_dir, "hydra/launcher=population", "hydra.launcher.devices=[cpu,cpu]")
     return sweep_dir
+
+
+@pytest.fixture(scope="module")
+def submitit_sweep(tmp_path_factory, mnist_raw):
+    """The population sweep's two populations, each trained as a submitit-local job."""
+    sweep_dir = tmp_path_factory.mktemp("submitit")
+    output = sweep(sweep_dir, *SUBMITIT)
+    return sweep_dir, output
 
 
 def test_population_launcher_writes_the_folders_and_files_of_the_basic_one(
@@ -83,6 +97,37 @@ def test_each_population_epoch_logs_where_the_population_and_the_sweep_are(popul
         r"sweep: [01]/2 populations done, about 0\.0 min left",
         log,
     ), log
+
+
+def test_submitit_populations_write_the_files_and_numbers_of_local_ones(
+    population_sweep, submitit_sweep
+):
+    sweep_dir, _ = submitit_sweep
+    for job in JOBS:
+        assert job_files(sweep_dir / job) == JOB_FILES
+        local, submitted = read_metrics(population_sweep / job), read_metrics(sweep_dir / job)
+        assert len(local) == len(submitted) == 2
+        for a, b in zip(local, submitted, strict=True):
+            for column in set(COLUMNS) - {"seconds"}:
+                assert b[column] == pytest.approx(a[column], abs=1e-4), (job, column)
+
+
+def test_each_population_is_one_submitit_job_whose_states_are_logged(submitit_sweep):
+    sweep_dir, output = submitit_sweep
+    assert len(list((sweep_dir / ".submitit").glob("*/*_submitted.pkl"))) == 2
+    infos = [read_run(sweep_dir / job) for job in JOBS]
+    assert [info["population"]["runs"] for info in infos] == [JOBS[:2]] * 2 + [JOBS[2:]] * 2
+    for k in (1, 2):
+        # A look every 2 seconds can miss a short job's running state, not its start and end.
+        states = re.findall(rf"population {k}/2 \(job \d+\): (\w+)", output)
+        assert states in (["queued", "running", "done"], ["queued", "done"]), output[-3000:]
+
+
+def test_rerunning_a_finished_submitit_sweep_submits_nothing(submitit_sweep):
+    sweep_dir, _ = submitit_sweep
+    output = sweep(sweep_dir, *SUBMITIT)
+    assert "4 jobs already finished, 0 population(s) to resume, 0 jobs to train" in output
+    assert len(list((sweep_dir / ".submitit").glob("*/*_submitted.pkl"))) == 2
 
 
 def test_submitit_local_sweep_completes_with_four_done_runs(tmp_path, mnist_raw):

@@ -17,7 +17,7 @@ from hydra.plugins.launcher import Launcher
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf, open_dict
 
-from lottery_init import cluster, waiting
+from lottery_init.cluster.running import train_as_jobs
 from lottery_init.config import validate
 from lottery_init.packing import CPU_POPULATION, gpu_bytes, members_that_fit, pack, visible_devices
 from lottery_init.population import Population, train_populations
@@ -119,20 +119,9 @@ class PopulationLauncher(Launcher):
 
     def _train(self, populations: list[Population], devices: list[str]) -> list:
         """Each population's run infos, or the exception that stopped it."""
-        if self.executor == "local":
+        if self.executor == "local" or not populations:
             return train_populations(populations, devices)
-        ex = cluster.executor(self.executor, self.submitit_folder, self.slurm)
-        jobs = cluster.submit(ex, populations, self.slurm.cpus_per_task)
-        log.info(f"Submitted {len(jobs)} job(s); their logs: {Path(self.submitit_folder).parent}")
-        try:
-            return waiting.wait(jobs, [p.label for p in populations])
-        except KeyboardInterrupt:
-            if self.executor == "submitit_local":
-                for job in jobs:
-                    job.cancel()
-            else:
-                log.warning("The Slurm jobs go on; see them with squeue --me.")
-            raise
+        return train_as_jobs(self.executor, populations, self.submitit_folder, self.slurm)
 
     def _prepare(self, overrides: list[str], index: int) -> JobReturn:
         """Hydra's own job setup (folder, `.hydra/`), returning the job's resolved run config."""

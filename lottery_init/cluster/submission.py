@@ -1,6 +1,7 @@
 """Populations as submitit jobs, on Slurm or as local processes: submitted together (one job
 array on Slurm), requeued after a time limit or preemption, resumed from their checkpoint."""
 
+import json
 import logging
 import signal
 from collections.abc import Mapping, Sequence
@@ -14,6 +15,7 @@ from submitit.helpers import Checkpointable, DelayedSubmission
 from lottery_init.checkpoints import Interrupted
 from lottery_init.packing import visible_devices
 from lottery_init.population import LOG_FORMAT, Population, train_packed
+from lottery_init.results import write_json
 
 # Lines a job prints to its stdout when an attempt starts and when submitit requeues it; the
 # launcher reads them to tell running from requeued, on Slurm and locally alike.
@@ -21,6 +23,10 @@ STARTED = "lottery_init: population started"
 REQUEUED = "lottery_init: population requeued"
 # Settings of the launcher's `slurm` node that are not sbatch options.
 OURS = ("gpu_memory_gib", "max_requeues")
+# Which run folders each submitted Slurm job trains, beside the jobs' own folders.
+RECORD = "jobs.json"
+# Slurm states of a job that may still write to its runs' folders.
+ACTIVE = {"PENDING", "CONFIGURING", "RUNNING", "COMPLETING", "REQUEUED", "PREEMPTED", "SUSPENDED"}
 
 
 def requeue_signal() -> signal.Signals:
@@ -76,3 +82,23 @@ def submit(ex: submitit.Executor, populations: Sequence[Population], cpus: int) 
     with ex.batch():
         jobs = [ex.submit(PopulationJob(population, cpus)) for population in populations]
     return jobs
+
+
+def record(folder: str | Path, jobs: Sequence[Any], populations: Sequence[Population]) -> None:
+    """Add each job's id and run folders to the record in `folder` (the jobs' parent folder)."""
+    path = Path(folder) / RECORD
+    known = json.loads(path.read_text()) if path.exists() else {}
+    for job, population in zip(jobs, populations, strict=True):
+        known[job.job_id] = [str(d) for d in population.run_dirs]
+    write_json(path, known)
+
+
+def still_active(folder: str | Path, jobs_folder: str, run_dirs: Sequence[Path]) -> dict[str, str]:
+    """The recorded Slurm jobs that are queued or running with one of `run_dirs`: id -> state."""
+    path = Path(folder) / RECORD
+    if not path.exists():
+        return {}
+    wanted = {str(d) for d in run_dirs}
+    ids = [i for i, runs in json.loads(path.read_text()).items() if wanted & set(runs)]
+    states = {i: submitit.SlurmJob(jobs_folder, i).get_info(mode="force").get("State") for i in ids}
+    return {i: state for i, state in states.items() if str(state).split()[0] in ACTIVE}

@@ -1,13 +1,24 @@
-"""Waiting for submitit jobs: one line per job state change, then each job's outcome."""
+"""Training populations as submitit jobs: submitted, watched (one line per change of state),
+their outcomes collected."""
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
+from hydra.errors import CompactHydraException
 from submitit.core.utils import FailedJobError
 
-from lottery_init.cluster import REQUEUED, STARTED
+from lottery_init.cluster.submission import (
+    REQUEUED,
+    STARTED,
+    executor,
+    record,
+    still_active,
+    submit,
+)
+from lottery_init.population import Population
 
 log = logging.getLogger(__name__)
 # Job states are what this module is for, so they pass whatever level the root logger has.
@@ -76,3 +87,37 @@ def wait(jobs: Sequence[Any], labels: Sequence[str]) -> list[list[dict] | Except
         if len(outcomes) < len(jobs):
             time.sleep(POLL_SECONDS)
     return [outcomes[k] for k in range(len(jobs))]
+
+
+def train_as_jobs(
+    kind: str, populations: Sequence[Population], jobs_folder: str, slurm: Mapping[str, Any]
+) -> list[list[dict] | Exception]:
+    """Train each population as a `kind` job (`slurm` or `submitit_local`) with the `slurm`
+    settings, job files in `jobs_folder` (a `%j` pattern); return the outcomes, in order."""
+    root = Path(jobs_folder).parent
+    if kind == "slurm":
+        refuse_if_still_active(root, jobs_folder, [d for p in populations for d in p.run_dirs])
+    jobs = submit(executor(kind, jobs_folder, slurm), populations, slurm["cpus_per_task"])
+    record(root, jobs, populations)
+    log.info(f"Submitted {len(jobs)} job(s); their logs: {root}")
+    try:
+        return wait(jobs, [p.label for p in populations])
+    except KeyboardInterrupt:
+        if kind == "submitit_local":
+            for job in jobs:
+                job.cancel()
+        else:
+            log.warning("The Slurm jobs go on; see them with squeue --me.")
+        raise
+
+
+def refuse_if_still_active(root: Path, jobs_folder: str, run_dirs: list[Path]) -> None:
+    """Stop before submitting when an earlier job of this sweep still trains one of the runs:
+    two jobs would write the same folders."""
+    active = still_active(root, jobs_folder, run_dirs)
+    if active:
+        jobs = ", ".join(f"{i} ({state})" for i, state in active.items())
+        raise CompactHydraException(
+            f"Slurm jobs of this sweep still train some of its runs: {jobs}. Wait for them to "
+            "end (squeue --me) or cancel them (scancel), then run this command again."
+        )

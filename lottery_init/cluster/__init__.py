@@ -1,0 +1,1 @@
+"""Populations as submitit jobs: on Slurm, or as local processes."""

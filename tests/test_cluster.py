@@ -1,0 +1,166 @@
+"""Populations as submitit jobs: requeued after a time limit, failures reported, Slurm scripts."""
+
+import logging
+import os
+import signal
+import stat
+import time
+from pathlib import Path
+
+import pytest
+from helpers import TINY, composed, rows
+from hydra.errors import CompactHydraException
+from hydra.utils import instantiate
+from omegaconf import OmegaConf
+
+from lottery_init.cluster import running, submission
+from lottery_init.config import compose
+from lottery_init.packing import members_that_fit
+from lottery_init.population import Population
+
+SETTINGS = [*TINY, "epochs=6", "prune.every_n_epochs=2", "checkpoint.every_seconds=1000"]
+
+
+def slurm_settings(*overrides: str) -> OmegaConf:
+    """The population launcher's `slurm` node, as configured, with `overrides`."""
+    cfg = composed("hydra/launcher=population", *overrides)
+    return cfg.hydra.launcher.slurm
+
+
+def population(root: Path, name: str, seeds: tuple[int, ...] = (0, 1)) -> Population:
+    """A small population of `seeds`, with run folders `root/name/s<seed>`."""
+    cfgs = [compose([*SETTINGS, f"seed={seed}"]) for seed in seeds]
+    dirs = [root / name / f"s{seed}" for seed in seeds]
+    for run_dir in dirs:
+        # The launcher's Hydra job setup makes each run folder before training.
+        run_dir.mkdir(parents=True, exist_ok=True)
+    logs = [d / "train.log" for d in dirs]
+    return Population(name, cfgs, dirs, logs, root / name / "checkpoint")
+
+
+def local_jobs(root: Path, populations: list[Population]) -> list:
+    """`populations` submitted as submitit-local jobs on one CPU thread each."""
+    settings = slurm_settings("hydra.launcher.slurm.gpus_per_node=0")
+    ex = submission.executor("submitit_local", root / "submitit" / "%j", settings)
+    return submission.submit(ex, populations, cpus=1)
+
+
+def task_pid(job) -> int:
+    """The process a local job's controller started: what Slurm would signal."""
+    return int(Path(f"/proc/{job.job_id}/task/{job.job_id}/children").read_text().split()[0])
+
+
+def wait_for_epochs(job, run_dir: Path, epochs: int) -> None:
+    """Return once `epochs` epochs of `run_dir` are on disk."""
+    deadline = time.monotonic() + 300
+    while not (run_dir / "metrics.csv").exists() or len(rows(run_dir)) < epochs + 1:
+        assert not job.done() and time.monotonic() < deadline, job.stderr()
+        time.sleep(0.01)
+
+
+def test_a_timed_out_job_is_requeued_and_resumes_to_the_numbers_of_an_uninterrupted_one(
+    tmp_path, mnist_raw, caplog
+):
+    caplog.set_level(logging.INFO)
+    whole, cut = population(tmp_path, "whole"), population(tmp_path, "cut")
+    jobs = local_jobs(tmp_path, [whole, cut])
+    wait_for_epochs(jobs[1], cut.run_dirs[0], 2)
+    # What Slurm (and submitit's local controller) sends before a job's time limit.
+    os.kill(task_pid(jobs[1]), signal.SIGUSR2)
+    outcomes = running.wait(jobs, ["whole", "cut"])
+    assert [o[0]["status"] for o in outcomes] == ["done", "done"]
+    assert "cut (job" in caplog.text and "requeued after a time limit" in caplog.text
+    resumed = cut.log_files[0].read_text()
+    assert "Received SIGUSR2" in resumed and "Resuming from" in resumed
+    for a, b in zip(whole.run_dirs, cut.run_dirs, strict=True):
+        assert len(rows(b)) == 7 and rows(a) == rows(b)
+
+
+def test_a_failing_population_is_reported_with_its_error_and_the_others_finish(
+    tmp_path, mnist_raw, caplog
+):
+    caplog.set_level(logging.INFO)
+    broken, fine = population(tmp_path, "broken", (0,)), population(tmp_path, "fine", (0,))
+    (broken.run_dirs[0] / "run.json").mkdir()  # a folder where the run's file must go
+    outcomes = running.wait(local_jobs(tmp_path, [broken, fine]), ["broken", "fine"])
+    assert isinstance(outcomes[0], RuntimeError)
+    assert str(outcomes[0]).startswith("broken failed as job")
+    assert "IsADirectoryError: [Errno 21]" in str(outcomes[0])
+    assert outcomes[1][0]["status"] == "done"
+    # The failure's log line ends with the end of the job's stderr: the traceback's last line.
+    failure = caplog.text.split("broken (job")[-1]
+    assert "failed; the end of" in failure and "IsADirectoryError: [Errno 21]" in failure
+
+
+@pytest.fixture
+def fake_slurm(tmp_path, monkeypatch) -> Path:
+    """`srun`, `sbatch` and `sacct` stand-ins on PATH: `sbatch` answers as Slurm does and
+    submits nothing; `sacct` says the array's job 0 runs and job 1 has completed."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    answers = {
+        "srun": "exit 0",
+        "sbatch": 'echo "Submitted batch job 4242"',
+        "sacct": r"printf 'JobID|State|NodeList\n4242_0|RUNNING|n1\n4242_1|COMPLETED|n2\n'",
+    }
+    for name, body in answers.items():
+        script = bin_dir / name
+        script.write_text(f"#!/bin/sh\n{body}\n")
+        script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    return tmp_path
+
+
+def test_the_slurm_job_array_carries_the_configured_sbatch_options(fake_slurm, mnist_raw):
+    settings = slurm_settings(
+        "hydra.launcher.slurm.partition=gpu",
+        "hydra.launcher.slurm.account=lab",
+        "+hydra.launcher.slurm.additional_parameters.mail-type=END",
+    )
+    ex = submission.executor("slurm", fake_slurm / "submitit" / "%j", settings)
+    pops = [population(fake_slurm, name, (0,)) for name in ("a", "b", "c")]
+    jobs = submission.submit(ex, pops, cpus=4)
+    assert [job.job_id for job in jobs] == ["4242_0", "4242_1", "4242_2"]
+    script = (fake_slurm / "submitit" / "4242" / "4242_submission.sh").read_text()
+    for option in (
+        "--array=0-2%3",
+        "--partition=gpu",
+        "--account=lab",
+        "--gpus-per-node=1",
+        "--cpus-per-task=4",
+        "--mem=32GB",
+        "--time=240",
+        "--signal=USR2@120",
+        "--mail-type=END",
+        "--job-name=lottery_init",
+    ):
+        assert f"#SBATCH {option}\n" in script, option
+    assert "submitit.core._submit" in script
+
+
+def test_runs_that_a_slurm_job_still_trains_are_not_submitted_again(fake_slurm, mnist_raw):
+    folder = str(fake_slurm / "submitit" / "%j")
+    ex = submission.executor("slurm", folder, slurm_settings())
+    pops = [population(fake_slurm, name, (0,)) for name in ("a", "b")]
+    submission.record(fake_slurm / "submitit", submission.submit(ex, pops, cpus=4), pops)
+    both = [*pops[0].run_dirs, *pops[1].run_dirs]
+    with pytest.raises(CompactHydraException, match=r"still train .*: 4242_0 \(RUNNING\)\. Wait"):
+        running.refuse_if_still_active(fake_slurm / "submitit", folder, both)
+    # Job 1, which trained b, has completed: b alone may be submitted again.
+    running.refuse_if_still_active(fake_slurm / "submitit", folder, pops[1].run_dirs)
+
+
+def test_a_gpu_jobs_population_is_as_many_members_as_fit_its_gpu():
+    cfg = composed("hydra/launcher=population", "hydra.launcher.executor=slurm")
+    launcher = instantiate(cfg.hydra.launcher)
+    members = members_that_fit(80 * 2**30, cfg.hydra.launcher.member_mib, 0.25)
+    assert launcher._cap(launcher._devices()) == members == 1575
+    launcher.slurm.gpus_per_node = 0
+    assert launcher._cap(launcher._devices()) == 11
+    launcher.max_population = 40
+    assert launcher._cap(launcher._devices()) == 40
+
+
+def test_members_that_fit_leave_the_margin_free():
+    assert members_that_fit(100 * 2**20, member_mib=10, margin=0.2) == 8
+    assert members_that_fit(2**20, member_mib=10, margin=0.2) == 1
