@@ -8,12 +8,13 @@ import sys
 
 import pytest
 import torch
-from helpers import rows, started, wait_for_rows
+from helpers import composed, rows, started, wait_for_rows
 
 from lottery_init.checkpoints import LAST
+from lottery_init.cluster import running, submission
 from lottery_init.config import ROOT, compose
 from lottery_init.masks import unpack_mask
-from lottery_init.population import trainer_kwargs
+from lottery_init.population import Population, trainer_kwargs
 from lottery_init.results import read_metrics, read_run
 from lottery_init.train import train_population
 
@@ -101,3 +102,16 @@ def test_the_population_launcher_runs_two_workers_on_one_gpu(tmp_path, mnist_raw
     infos = [read_run(p.parent) for p in tmp_path.glob("*/run.json")]
     assert len(infos) == 4 and all(info["status"] == "done" for info in infos)
     assert len({info["population"]["checkpoint_dir"] for info in infos}) == 2
+
+
+def test_a_submitit_job_trains_its_population_on_the_gpu_it_gets(tmp_path, mnist_raw):
+    cfgs = [compose([*SHORT, f"seed={seed}"]) for seed in (0, 1)]
+    dirs = [tmp_path / f"s{seed}" for seed in (0, 1)]
+    for run_dir in dirs:
+        run_dir.mkdir()
+    population = Population("gpu", cfgs, dirs, [d / "train.log" for d in dirs], tmp_path / "ckpt")
+    slurm = composed("hydra/launcher=population").hydra.launcher.slurm  # one GPU per job
+    ex = submission.executor("submitit_local", tmp_path / "submitit" / "%j", slurm)
+    [outcome] = running.wait(submission.submit(ex, [population], cpus=4), ["gpu"])
+    assert [info["status"] for info in outcome] == ["done", "done"]
+    assert "gpu on cuda:0: s0, s1" in (dirs[0] / "train.log").read_text()

@@ -55,6 +55,8 @@ class PopulationLauncher(Launcher):
             raise ValueError(f"max_population must be at least 1, got {max_population}.")
         if executor not in EXECUTORS:
             raise ValueError(f"executor must be one of {', '.join(EXECUTORS)}, got {executor}.")
+        if devices and executor != "local":
+            raise ValueError(f"devices is for executor=local; a {executor} job uses its own GPU.")
         self.executor, self.max_population, self.devices = executor, max_population, devices
         self.member_mib, self.memory_margin = member_mib, memory_margin
         self.submitit_folder, self.slurm = submitit_folder, slurm
