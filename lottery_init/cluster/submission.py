@@ -17,6 +17,7 @@ from lottery_init.packing import visible_devices
 from lottery_init.population import LOG_FORMAT, Population, train_packed
 from lottery_init.results import write_json
 
+log = logging.getLogger(__name__)
 # Lines a job prints to its stdout when an attempt starts and when submitit requeues it; the
 # launcher reads them to tell running from requeued, on Slurm and locally alike.
 STARTED = "lottery_init: population started"
@@ -54,6 +55,7 @@ class PopulationJob(Checkpointable):
             if stop.signum == requeue_signal():
                 # The fit held the signal until its checkpoint was written; given back to
                 # submitit's handler, it calls `checkpoint`, requeues the job and exits.
+                log.warning("Requeueing this job; it resumes from that checkpoint.")
                 signal.raise_signal(stop.signum)
             raise
 
