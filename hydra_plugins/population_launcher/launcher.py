@@ -121,7 +121,9 @@ class PopulationLauncher(Launcher):
 
     def _train(self, populations: list[Population], devices: list[str]) -> list:
         """Each population's run infos, or the exception that stopped it."""
-        if self.executor == "local" or not populations:
+        if not populations:
+            return []
+        if self.executor == "local":
             return train_populations(populations, devices)
         return train_as_jobs(self.executor, populations, self.submitit_folder, self.slurm)
 

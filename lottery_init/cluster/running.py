@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from hydra.errors import CompactHydraException
-from submitit.core.utils import FailedJobError
+from submitit.core.utils import FailedJobError, UncompletedJobError
 
 from lottery_init.cluster.submission import (
     REQUEUED,
@@ -52,12 +52,15 @@ def tail(job: Any, lines: int = TAIL) -> str:
 
 def outcome(job: Any, label: str) -> list[dict] | Exception:
     """A finished job's run infos, or the error that ended it (its stderr's end logged)."""
-    error = job.exception()
-    if error is None:
-        log.info(f"{label} (job {job.job_id}): done")
-        return job.result()
-    log.error(f"{label} (job {job.job_id}): failed; the end of {job.paths.stderr}:\n{tail(job)}")
-    return RuntimeError(f"{label} failed as job {job.job_id}: {reason(error)}")
+    try:
+        infos = job.result()
+    except UncompletedJobError as error:
+        # Failed in the job (FailedJobError, a subclass), or ended without a result.
+        name = f"{label} (job {job.job_id})"
+        log.error(f"{name}: failed; the end of {job.paths.stderr}:\n{tail(job)}")
+        return RuntimeError(f"{label} failed as job {job.job_id}: {reason(error)}")
+    log.info(f"{label} (job {job.job_id}): done")
+    return infos
 
 
 def reason(error: Exception) -> str:

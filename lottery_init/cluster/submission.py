@@ -102,5 +102,9 @@ def still_active(folder: str | Path, jobs_folder: str, run_dirs: Sequence[Path])
         return {}
     wanted = {str(d) for d in run_dirs}
     ids = [i for i, runs in json.loads(path.read_text()).items() if wanted & set(runs)]
-    states = {i: submitit.SlurmJob(jobs_folder, i).get_info(mode="force").get("State") for i in ids}
+    jobs = [submitit.SlurmJob(jobs_folder, i) for i in ids]
+    if jobs:
+        # Every job registers with submitit's shared watcher, so one `sacct` asks for all.
+        jobs[0].get_info(mode="force")
+    states = {job.job_id: job.get_info(mode="cache").get("State") for job in jobs}
     return {i: state for i, state in states.items() if str(state).split()[0] in ACTIVE}
