@@ -4,6 +4,8 @@ import logging
 import os
 import signal
 import stat
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -14,7 +16,7 @@ from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
 from lottery_init.cluster import running, submission
-from lottery_init.config import compose
+from lottery_init.config import ROOT, compose
 from lottery_init.packing import members_that_fit
 from lottery_init.population import Population
 
@@ -84,7 +86,7 @@ def test_a_failing_population_is_reported_with_its_error_and_the_others_finish(
     broken, fine = population(tmp_path, "broken", (0,)), population(tmp_path, "fine", (0,))
     (broken.run_dirs[0] / "run.json").mkdir()  # a folder where the run's file must go
     outcomes = running.wait(local_jobs(tmp_path, [broken, fine]), ["broken", "fine"])
-    assert isinstance(outcomes[0], RuntimeError)
+    assert isinstance(outcomes[0], running.JobFailed)
     assert str(outcomes[0]).startswith("broken failed as job")
     assert "IsADirectoryError: [Errno 21]" in str(outcomes[0])
     assert outcomes[1][0]["status"] == "done"
@@ -93,23 +95,44 @@ def test_a_failing_population_is_reported_with_its_error_and_the_others_finish(
     assert "failed; the end of" in failure and "IsADirectoryError: [Errno 21]" in failure
 
 
-@pytest.fixture
-def fake_slurm(tmp_path, monkeypatch) -> Path:
-    """`srun`, `sbatch` and `sacct` stand-ins on PATH: `sbatch` answers as Slurm does and
-    submits nothing; `sacct` says the array's job 0 runs and job 1 has completed."""
-    bin_dir = tmp_path / "bin"
+def stand_ins(root: Path, states: str) -> dict[str, str]:
+    """An environment with `srun`, `sbatch` and `sacct` stand-ins first on PATH: `sbatch`
+    answers as Slurm does and submits nothing; `sacct` prints the `states` rows (id|state)."""
+    bin_dir = root / "bin"
     bin_dir.mkdir()
     answers = {
         "srun": "exit 0",
         "sbatch": 'echo "Submitted batch job 4242"',
-        "sacct": r"printf 'JobID|State|NodeList\n4242_0|RUNNING|n1\n4242_1|COMPLETED|n2\n'",
+        "sacct": rf"printf 'JobID|State|NodeList\n{states}'",
     }
     for name, body in answers.items():
         script = bin_dir / name
         script.write_text(f"#!/bin/sh\n{body}\n")
         script.chmod(script.stat().st_mode | stat.S_IEXEC)
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    return {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+
+
+@pytest.fixture
+def fake_slurm(tmp_path, monkeypatch) -> Path:
+    """Slurm stand-ins on PATH, whose `sacct` says the array's job 0 runs and job 1 has
+    completed."""
+    env = stand_ins(tmp_path, r"4242_0|RUNNING|n1\n4242_1|COMPLETED|n2\n")
+    monkeypatch.setenv("PATH", env["PATH"])
     return tmp_path
+
+
+def test_a_multirun_whose_slurm_job_failed_ends_with_one_line_naming_it(tmp_path, mnist_raw):
+    env = stand_ins(tmp_path, r"4242|FAILED|n1\n")
+    cmd = [sys.executable, "-m", "lottery_init.train", "--multirun", "seed=0,1", *TINY]
+    cmd += ["hydra/launcher=population", "hydra.launcher.executor=slurm", "report=false"]
+    cmd += ["hydra.launcher.slurm.gpus_per_node=0", f"hydra.sweep.dir={tmp_path / 'sweep'}"]
+    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1
+    assert "population 1/1 (job 4242): failed; the end of" in done.stdout
+    # Hydra prints the failure itself, not the launcher's traceback, which tells nothing.
+    assert "Traceback" not in done.stderr
+    message = "population 1/1 failed as job 4242: it ended without a result"
+    assert message in done.stderr.splitlines()[1]
 
 
 def test_the_slurm_job_array_carries_the_configured_sbatch_options(fake_slurm, mnist_raw):

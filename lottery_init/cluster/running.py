@@ -30,6 +30,11 @@ TAIL = 8
 RULE = "-" * 22
 
 
+class JobFailed(CompactHydraException):
+    """A population's job that failed: Hydra ends the multirun with this one line, since the
+    launcher's own traceback says nothing about the job (its stderr's end is logged)."""
+
+
 def phase(job: Any) -> str:
     """Where an unfinished job is, from the lines its attempts printed: queued, running,
     requeued (between attempts) or running again."""
@@ -58,7 +63,7 @@ def outcome(job: Any, label: str) -> list[dict] | Exception:
         # Failed in the job (FailedJobError, a subclass), or ended without a result.
         name = f"{label} (job {job.job_id})"
         log.error(f"{name}: failed; the end of {job.paths.stderr}:\n{tail(job)}")
-        return RuntimeError(f"{label} failed as job {job.job_id}: {reason(error)}")
+        return JobFailed(f"{label} failed as job {job.job_id}: {reason(error)}")
     log.info(f"{label} (job {job.job_id}): done")
     return infos
 
