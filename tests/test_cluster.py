@@ -131,7 +131,7 @@ def test_a_multirun_whose_slurm_job_failed_ends_with_one_line_naming_it(tmp_path
     assert "population 1/1 (job 4242): failed; the end of" in done.stdout
     # Hydra prints the failure itself, not the launcher's traceback, which tells nothing.
     assert "Traceback" not in done.stderr
-    message = "population 1/1 failed as job 4242: it ended without a result"
+    message = "population 1/1 failed as job 4242: it ended without a result (state FAILED"
     assert message in done.stderr.splitlines()[1]
 
 

@@ -63,18 +63,19 @@ def outcome(job: Any, label: str) -> list[dict] | Exception:
         # Failed in the job (FailedJobError, a subclass), or ended without a result.
         name = f"{label} (job {job.job_id})"
         log.error(f"{name}: failed; the end of {job.paths.stderr}:\n{tail(job)}")
-        return JobFailed(f"{label} failed as job {job.job_id}: {reason(error)}")
+        return JobFailed(f"{label} failed as job {job.job_id}: {reason(error, job.state)}")
     log.info(f"{label} (job {job.job_id}): done")
     return infos
 
 
-def reason(error: Exception) -> str:
-    """One line for a failed job: its exception's last line, or that it left no result."""
+def reason(error: Exception, state: str) -> str:
+    """One line for a failed job: its exception's last line, or that it left no result and
+    the job's final `state` (on Slurm e.g. TIMEOUT, OUT_OF_MEMORY, NODE_FAIL)."""
     # A failed job's message holds its traceback between two rules of dashes.
     parts = str(error).split(RULE)
     if isinstance(error, FailedJobError) and len(parts) > 2:
         return (parts[1].strip().splitlines() or ["an error"])[-1]
-    return "it ended without a result (killed, or stopped by a signal)"
+    return f"it ended without a result (state {state}: killed, or stopped by a signal)"
 
 
 def wait(jobs: Sequence[Any], labels: Sequence[str]) -> list[list[dict] | Exception]:
