@@ -28,7 +28,7 @@ test: $(STAMP) ## lint, format check and the test suite (no GPU needed)
 	$(PY) -m ruff format --check .
 	$(PY) -m pytest
 
-test-gpu: $(STAMP) ## the CUDA tests (on a machine with a GPU): CPU agreement, resume, controls, launcher
+test-gpu: $(STAMP) ## the CUDA tests (with a GPU), ending with each test's largest differences vs tolerance
 	$(PY) -m pytest -m gpu -rs
 
 sweep: $(STAMP) ## the study's grid (8 inits x 11 seeds) packed into populations, every GPU used

@@ -72,12 +72,20 @@ class CheckpointCadence(pl.Callback):
         self._last = time.monotonic()
         self._previous: dict[int, Any] = {}
 
+    def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
+        """Note the stop signals' handlers from before the fit, to give them back after it."""
+        # Lightning installs its own later (its SIGTERM handler refers to the Trainer) and puts
+        # these back before `teardown`: giving back its handlers instead would keep the whole
+        # Trainer, model and data alive, and SIGTERM ignored, after the fit.
+        self._previous = {s: signal.getsignal(s) for s in STOP_SIGNALS}
+
     def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         """Start the clock; take over the stop signals (Lightning's own handlers, installed just
         before, would stop mid-epoch and lose the epoch)."""
         self._last = time.monotonic()
         if threading.current_thread() is threading.main_thread():
-            self._previous = {s: signal.signal(s, self._on_signal) for s in STOP_SIGNALS}
+            for signum in STOP_SIGNALS:
+                signal.signal(signum, self._on_signal)
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         log.warning(f"Received {signal.Signals(signum).name}: stopping after this epoch.")
@@ -98,7 +106,10 @@ class CheckpointCadence(pl.Callback):
             self.stopped_by, trainer.should_stop = self._signal, True
 
     def teardown(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
-        """Give the stop signals back to whoever held them before."""
-        for signum, handler in self._previous.items():
-            signal.signal(signum, handler)
+        """Give the stop signals back to whoever held them before the fit."""
+        if threading.current_thread() is threading.main_thread():
+            for signum, handler in self._previous.items():
+                # None: a handler not installed from Python, which Python cannot put back.
+                if handler is not None:
+                    signal.signal(signum, handler)
         self._previous = {}

@@ -10,6 +10,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
 from lottery_init import schema  # noqa: F401 (registers `train_schema` with Hydra)
+from lottery_init.devices import ACCELERATORS, FP32
 from lottery_init.initializers import InitMethod
 from lottery_init.masks import METHODS, SCOPES
 from lottery_init.pruning import REWINDS
@@ -46,6 +47,7 @@ def validate(cfgs: Sequence[DictConfig]) -> None:
                 f"got {list(scales)}."
             )
         _check_prune(cfg)
+        _check_trainer(cfg.trainer)
         if cfg.epochs < 1 or cfg.prune.every_n_epochs < 1 or cfg.epochs % cfg.prune.every_n_epochs:
             raise ValueError(
                 f"epochs ({cfg.epochs}) must be a positive multiple of "
@@ -67,6 +69,20 @@ def validate(cfgs: Sequence[DictConfig]) -> None:
     shared = [without_members(cfg) for cfg in cfgs]
     if any(s != shared[0] for s in shared):
         raise ValueError("population members may differ only in init and seed.")
+
+
+def _check_trainer(trainer: DictConfig) -> None:
+    """The Trainer's device kind and precision: what lottery_init trains with."""
+    accelerator = trainer.get("accelerator", "auto")
+    if accelerator not in ACCELERATORS:
+        raise ValueError(
+            f"trainer.accelerator must be one of {tuple(ACCELERATORS)}, got {accelerator!r}."
+        )
+    if trainer.get("precision", 32) not in FP32:
+        raise ValueError(
+            f"trainer.precision must be 32 (full FP32), got {trainer.precision!r}: the optimizer "
+            "steps are taken by hand and skip the gradient scaler mixed precision needs."
+        )
 
 
 def _check_prune(cfg: DictConfig) -> None:

@@ -1,6 +1,7 @@
 """MNIST as device-resident tensors, served as `[P, B, 784]` batches with one shuffle per member."""
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytorch_lightning as pl
@@ -12,6 +13,12 @@ from lottery_init.seeding import generator
 MEAN, STD = 0.1307, 0.3081
 # The validation split is the same for every run seed, so runs are compared on the same images.
 SPLIT_SEED = 20190306
+# Most rows (members x images) in one evaluation block: 2**20 rows of the 300 activations of
+# LeNet-300-100's first layer take 1.2 GiB. The study's 88 members still see the whole test set
+# in one block (880,000 rows); larger populations evaluate it in slices.
+EVAL_ROWS = 2**20
+# Draws the next epoch's data orders while the current epoch trains.
+_AHEAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="data-orders")
 
 
 def normalize(images: torch.Tensor) -> torch.Tensor:
@@ -20,6 +27,19 @@ def normalize(images: torch.Tensor) -> torch.Tensor:
 
 
 Batch = tuple[torch.Tensor, torch.Tensor]
+
+
+def draw_orders(gens: Sequence[torch.Generator], n: int, pin: bool) -> torch.Tensor:
+    """One epoch's order of `n` examples per member `[P, n]`, drawn on the CPU (so that a seed
+    gives the same order on every device), in pinned memory when `pin` (for a copy to the GPU
+    that does not wait)."""
+    orders = torch.stack([torch.randperm(n, generator=g) for g in gens])
+    return orders.pin_memory() if pin else orders
+
+
+def copies(gens: Sequence[torch.Generator]) -> list[torch.Generator]:
+    """Generators in the states of `gens`, to draw ahead without moving `gens` themselves."""
+    return [torch.Generator().set_state(g.get_state()) for g in gens]
 
 
 class PopulationBatches:
@@ -35,15 +55,33 @@ class PopulationBatches:
         chunk: int = 1,
     ) -> None:
         self.x, self.y, self.batch_size, self.gens, self.chunk = x, y, batch_size, gens, chunk
+        self._ahead: tuple[list[torch.Tensor], Future, list[torch.Generator]] | None = None
 
     def __len__(self) -> int:
         batches = -(-len(self.y) // self.batch_size)
         return -(-batches // self.chunk)
 
+    def orders(self) -> torch.Tensor:
+        """This epoch's orders on the data's device, drawn ahead during the last epoch where the
+        generators are still where that draw began; then the next epoch's draw starts."""
+        pin = self.x.is_cuda
+        ahead, self._ahead = self._ahead, None
+        states = [g.get_state() for g in self.gens]
+        if ahead is not None and all(map(torch.equal, ahead[0], states)):
+            orders, drawn_by = ahead[1].result(), ahead[2]
+            # The generators move on as if they had drawn these orders themselves, which they
+            # would have, so checkpoints and resumes see the same states as without drawing ahead.
+            for g, done in zip(self.gens, drawn_by, strict=True):
+                g.set_state(done.get_state())
+        else:
+            orders = draw_orders(self.gens, len(self.y), pin)
+        spare = copies(self.gens)
+        future = _AHEAD.submit(draw_orders, spare, len(self.y), pin)
+        self._ahead = ([g.get_state() for g in self.gens], future, spare)
+        return orders.to(self.x.device, non_blocking=True)
+
     def __iter__(self) -> Iterator[list[Batch]]:
-        # Orders are drawn on the CPU, so a seed gives the same order on every device.
-        orders = torch.stack([torch.randperm(len(self.y), generator=g) for g in self.gens])
-        orders = orders.to(self.x.device, non_blocking=True)
+        orders = self.orders()
         step = self.batch_size * self.chunk
         for chunk_start in range(0, len(self.y), step):
             stop = min(chunk_start + step, len(self.y))
@@ -115,7 +153,9 @@ class MNISTDataModule(pl.LightningDataModule):
     def val_dataloader(self) -> list[TestBatches]:
         """The test set (dataloader 0), then the validation split when there is one."""
         sets = [(self.test_x, self.test_y)] + ([(self.val_x, self.val_y)] if self.val_size else [])
-        return [TestBatches(x, y, self.eval_batch_size, len(self.seeds)) for x, y in sets]
+        # A large population evaluates the images in slices rather than in one huge block.
+        size = max(1, min(self.eval_batch_size, EVAL_ROWS // len(self.seeds)))
+        return [TestBatches(x, y, size, len(self.seeds)) for x, y in sets]
 
     def state_dict(self) -> dict[str, list[torch.Tensor]]:
         """The members' shuffle generators, so a resumed run sees the same data order."""

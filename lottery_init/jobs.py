@@ -36,12 +36,21 @@ def _differs(key: str, job: DictConfig, base: DictConfig) -> bool:
     return OmegaConf.select(job, key, default=None) != OmegaConf.select(base, key, default=None)
 
 
-def conflict(run_dir: Path, run_cfg: DictConfig) -> str | None:
+def conflict(run_dir: Path, run_cfg: DictConfig, device_kind: str | None = None) -> str | None:
     """Why the folder `run_dir` cannot take this job: it holds a run of another config (the
-    keys that differ); None when it is empty or holds this job's run."""
+    keys that differ) or one trained on another kind of device than `device_kind` (`cpu`,
+    `cuda`: kernels round differently); None when it is empty or holds this job's run."""
     if not (Path(run_dir) / "run.json").exists():
         return None
-    old = _flat(read_run(run_dir)["config"])
+    info = read_run(run_dir)
+    # Runs written before run.json recorded its device say nothing, and are taken as they are.
+    trained_on = info.get("device", {}).get("type")
+    if device_kind is not None and trained_on not in (None, device_kind):
+        return (
+            f"{run_dir} holds a run trained on {trained_on} and this sweep trains on "
+            f"{device_kind}, where its numbers would differ"
+        )
+    old = _flat(info["config"])
     new = _flat(OmegaConf.to_container(run_cfg, resolve=True))
     keys = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
     if not keys:

@@ -4,8 +4,8 @@ the memory of the device that trains them."""
 import json
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-import torch
 from omegaconf import DictConfig
 
 from lottery_init.config import without_members
@@ -15,22 +15,22 @@ from lottery_init.config import without_members
 CPU_POPULATION = 11
 
 
-def visible_devices(devices: Sequence[str] | None) -> list[str]:
-    """The configured devices, or every visible GPU, or else the CPU."""
-    if devices:
-        return list(devices)
-    return [f"cuda:{i}" for i in range(torch.cuda.device_count())] or ["cpu"]
-
-
-def gpu_bytes(devices: Sequence[str]) -> int:
-    """The memory of the smallest of `devices` (GPUs), in bytes."""
-    return min(torch.cuda.get_device_properties(torch.device(d)).total_memory for d in devices)
-
-
 def members_that_fit(memory_bytes: float, member_mib: float, margin: float) -> int:
     """How many members of `member_mib` MiB each fit in `memory_bytes`, `margin` of it left free
     (at least one: a population of one is a single run)."""
     return max(1, int(memory_bytes * (1 - margin) // (member_mib * 2**20)))
+
+
+@dataclass(frozen=True)
+class MemoryFit:
+    """The GPU memory a member takes (`member_mib`, MiB) and the share of a GPU left free."""
+
+    member_mib: float
+    margin: float
+
+    def members(self, memory_bytes: float) -> int:
+        """How many members fit in `memory_bytes`."""
+        return members_that_fit(memory_bytes, self.member_mib, self.margin)
 
 
 def pack(cfgs: Sequence[DictConfig], max_population: int | None, devices: int) -> list[list[int]]:

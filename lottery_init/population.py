@@ -1,5 +1,6 @@
 """Populations trained on a device: in this process, or one worker process per device."""
 
+import gc
 import logging
 import multiprocessing
 import os
@@ -72,6 +73,15 @@ def train_packed(
             handler.close()
 
 
+def release_memory() -> None:
+    """Free what a finished population held (data, model, θ₀, masks, optimizer state) before
+    the worker's next one starts: the Trainer and its callbacks refer to each other, so only
+    the garbage collector frees them, and PyTorch's allocator keeps freed GPU memory cached."""
+    gc.collect()
+    if torch.cuda.is_initialized():
+        torch.cuda.empty_cache()
+
+
 def _attempt(population: Population, device: str, clock: SweepClock) -> list[dict] | Exception:
     """The run infos of a trained population, or the exception that stopped it; either way
     the sweep's `clock` counts it done."""
@@ -83,15 +93,17 @@ def _attempt(population: Population, device: str, clock: SweepClock) -> list[dic
         return error
     finally:
         clock.one_done()
+        release_memory()
 
 
 def _claim(devices: "multiprocessing.Queue[str]", workers: int, clock: SweepClock) -> None:
-    """Pool worker start: take a device of its own, log to stderr, share the CPU cores fairly."""
+    """Pool worker start: take a device of its own, log to stderr, share the CPU cores fairly
+    (a GPU worker's host side too: kernel launches, data orders and files slow down when every
+    worker runs as many threads as there are cores)."""
     global _claimed, _clock
     _claimed, _clock = devices.get(), clock
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
-    if _claimed == "cpu":
-        torch.set_num_threads(max(1, (os.cpu_count() or 1) // workers))
+    torch.set_num_threads(max(1, (os.cpu_count() or 1) // workers))
 
 
 def _attempt_on_claimed(population: Population) -> list[dict] | Exception:

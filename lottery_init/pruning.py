@@ -7,7 +7,14 @@ import pytorch_lightning as pl
 import torch
 from torch import nn
 
-from lottery_init.masks import pack_mask, prunable, prune_masks, prune_scores, unpack_mask
+from lottery_init.masks import (
+    pack_mask,
+    prunable,
+    prune_masks,
+    prune_scores,
+    remaining,
+    unpack_mask,
+)
 from lottery_init.seeding import generator
 
 REWINDS = ("init", "epoch_k", "reinit")
@@ -43,6 +50,7 @@ class IterativeMagnitudePruning(pl.Callback):
         self.theta0: list[torch.Tensor] = []
         self.theta_k: list[torch.Tensor] = []
         self.masks: list[torch.Tensor] = []
+        self.kept = 1.0  # the population's mean fraction of weights remaining, for the console
         self._hooks: list[Any] = []
 
     def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
@@ -97,6 +105,8 @@ class IterativeMagnitudePruning(pl.Callback):
     def _use_masks(self, masks: list[torch.Tensor], weights: list[nn.Parameter]) -> None:
         """Adopt `masks` for `weights`, with float copies so one fused multiply applies them all."""
         self.masks, self._weights = masks, weights
+        # Once per round, not per step: reading it off the device waits for the GPU.
+        self.kept = float(remaining(masks).mean())
         self._float_masks = [m.to(w.dtype) for m, w in zip(masks, weights, strict=True)]
 
     @torch.no_grad()

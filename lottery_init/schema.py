@@ -74,6 +74,7 @@ class TrainSchema:
     lr: float = 0.0012
     batch_size: int = 60
     report: bool = True  # a --multirun ends by writing its sweep's report
+    tf32: bool = False  # TF32 matrix products on GPUs; false pins full FP32
 
 
 ConfigStore.instance().store(name="train_schema", node=TrainSchema)

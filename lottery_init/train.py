@@ -18,8 +18,8 @@ from omegaconf import DictConfig, OmegaConf
 from lottery_init.checkpoints import AtomicCheckpointIO, CheckpointCadence, Interrupted
 from lottery_init.config import ROOT, data_dir, validate
 from lottery_init.console import progress, quiet_dependencies
+from lottery_init.devices import device_record, pin_precision, trainer_device
 from lottery_init.initializers import InitMethod, initialize_member, reinitialize
-from lottery_init.masks import remaining
 from lottery_init.module import LotteryModule
 from lottery_init.pruning import IterativeMagnitudePruning
 from lottery_init.recorder import RunRecorder
@@ -29,12 +29,13 @@ from lottery_init.resume import finished, git_commit, resume_point
 log = logging.getLogger(__name__)
 
 
-def run_info(cfg: DictConfig, population: dict[str, Any]) -> dict[str, Any]:
-    """A member's identity, population and environment for its `run.json`."""
+def run_info(cfg: DictConfig, population: dict[str, Any], device: str) -> dict[str, Any]:
+    """A member's identity, population, device and environment for its `run.json`."""
     return {
         "init": cfg.init.name,
         "seed": cfg.seed,
         "population": population,
+        "device": device_record(device),
         "config": OmegaConf.to_container(cfg, resolve=True),
         "versions": {
             "python": platform.python_version(),
@@ -62,6 +63,22 @@ def _population(
     return datamodule, LotteryModule(model, lr=cfg.lr), pruning
 
 
+def _writers(
+    cfgs: Sequence[DictConfig],
+    run_dirs: Sequence[Path],
+    checkpoint_dir: Path,
+    start: int,
+    device: str,
+) -> list[RunWriter]:
+    """Each member's run files, resumed after `start` epochs, with its population and device."""
+    runs = {"runs": [Path(d).name for d in run_dirs], "checkpoint_dir": str(checkpoint_dir)}
+    runs["size"] = len(cfgs)
+    return [
+        RunWriter(d, run_info(c, runs | {"member": p}, device), start, bool(c.data.val_size))
+        for p, (d, c) in enumerate(zip(run_dirs, cfgs, strict=True))
+    ]
+
+
 def train_population(
     cfgs: Sequence[DictConfig],
     run_dirs: Sequence[Path],
@@ -82,23 +99,24 @@ def train_population(
         return previous
     # Decaying values become subnormal floats, which the CPU handles many times slower.
     torch.set_flush_denormal(True)
+    pin_precision(cfgs[0].tf32)
     quiet_dependencies()
     datamodule, module, pruning = _population(cfgs)
     checkpoint_dir = Path(checkpoint_dir or Path(run_dirs[0]) / "checkpoints")
     ckpt, start = resume_point(checkpoint_dir)
     if ckpt is not None:
         log.info(f"Resuming from {ckpt} after {start} epochs.")
-    runs = {"runs": [Path(d).name for d in run_dirs], "checkpoint_dir": str(checkpoint_dir)}
-    writers = [
-        RunWriter(d, run_info(c, runs | {"member": p}), start, validation=bool(c.data.val_size))
-        for p, (d, c) in enumerate(zip(run_dirs, cfgs, strict=True))
-    ]
+    device = trainer_device(
+        trainer_kwargs.get("accelerator", cfgs[0].trainer.accelerator),
+        trainer_kwargs.get("devices", cfgs[0].trainer.get("devices", 1)),
+    )
+    writers = _writers(cfgs, run_dirs, checkpoint_dir, start, device)
     # Callbacks run in this order: the checkpoint follows the epoch's rows, so a resumed run
     # never misses a row (rows after its checkpoint are dropped on resume).
     checkpoint = CheckpointCadence(checkpoint_dir, cfgs[0].checkpoint.every_seconds)
     callbacks = [pruning, RunRecorder(writers, pruning), checkpoint, *callbacks]
     if trainer_kwargs.get("enable_progress_bar", cfgs[0].trainer.get("enable_progress_bar", True)):
-        shown = progress(lambda: float(remaining(pruning.masks).mean()))
+        shown = progress(lambda: pruning.kept)
         callbacks.append(shown)
         trainer_kwargs["enable_progress_bar"] = isinstance(shown, pl.callbacks.ProgressBar)
     trainer = instantiate(

@@ -1,5 +1,7 @@
 """Shared fixtures."""
 
+import math
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -12,3 +14,54 @@ from lottery_init.config import ROOT
 def mnist_raw() -> Path:
     """The verified MNIST raw folder under the repository's data directory (fetched once)."""
     return mnist.prepare(ROOT / "data")
+
+
+class Measured:
+    """The largest difference a test observed per quantity, with the tolerance it asserts."""
+
+    def __init__(self) -> None:
+        self.largest: dict[str, tuple[float, float]] = {}
+
+    def __call__(self, quantity: str, differences: Iterable[float], tolerance: float) -> float:
+        """Keep the largest of `differences` (NaN wins, so a diverged run shows) and return it."""
+        values = [abs(d) for d in differences]
+        largest = math.nan if any(map(math.isnan, values)) else max(values, default=0.0)
+        before = self.largest.get(quantity)
+        if before is None or math.isnan(largest) or largest > before[0]:
+            self.largest[quantity] = (largest, tolerance)
+        return largest
+
+
+@pytest.fixture
+def measured(request: pytest.FixtureRequest) -> Measured:
+    """Record `measured(quantity, differences, tolerance)` before asserting: `make test-gpu`
+    then prints each test's largest differences, failed tests included, so that the first run
+    on a new GPU shows how far each tolerance could be tightened."""
+    record = Measured()
+    # The call phase's report copies this list, so the numbers reach the summary hook below
+    # whether the test passes or fails.
+    request.node.user_properties.append(("measured", record.largest))
+    return record
+
+
+_measured_reports: list[tuple[str, dict[str, tuple[float, float]]]] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Keep, in the order the tests ran, what each test recorded through `measured`."""
+    if report.when == "call":
+        recorded = [v for k, v in report.user_properties if k == "measured" and v]
+        _measured_reports.extend((report.nodeid, largest) for largest in recorded)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """One line per test that recorded differences; nothing when no test did."""
+    if not _measured_reports:
+        return
+    terminalreporter.write_sep("=", "largest differences measured, against the tolerances")
+    for nodeid, largest in _measured_reports:
+        parts = [
+            f"{quantity} max |diff| {value:.3g} (tolerance {tolerance:g})"
+            for quantity, (value, tolerance) in largest.items()
+        ]
+        terminalreporter.write_line(f"{nodeid.split('::')[-1]}: {'; '.join(parts)}")

@@ -2,7 +2,7 @@
 
 import torch
 
-from lottery_init.data import PopulationBatches, normalize
+from lottery_init.data import EVAL_ROWS, MNISTDataModule, PopulationBatches, normalize
 from lottery_init.seeding import generator
 
 
@@ -47,3 +47,39 @@ def test_normalize_uses_the_mnist_mean_and_std():
     images = torch.tensor([[[0, 255]]], dtype=torch.uint8)
     expected = torch.tensor([[(0 - 0.1307) / 0.3081, (1 - 0.1307) / 0.3081]])
     torch.testing.assert_close(normalize(images), expected)
+
+
+def test_orders_drawn_ahead_are_the_orders_the_generators_draw_one_epoch_at_a_time():
+    x, y = torch.zeros(30, 1), torch.arange(30)
+    gens, alone = [generator(s, "data") for s in (0, 1)], [generator(s, "data") for s in (0, 1)]
+    loader = PopulationBatches(x, y, 30, gens, chunk=1)
+    for _ in range(3):
+        [[(_, drawn)]] = list(loader)
+        assert torch.equal(drawn, torch.stack([torch.randperm(30, generator=g) for g in alone]))
+        # Between epochs (where checkpoints are written) the generators are where they would
+        # be without drawing ahead, so a resumed run draws the same next order.
+        assert all(
+            torch.equal(g.get_state(), a.get_state()) for g, a in zip(gens, alone, strict=True)
+        )
+
+
+def test_orders_drawn_ahead_are_dropped_when_the_generators_are_restored():
+    x, y = torch.zeros(30, 1), torch.arange(30)
+    gen = generator(0, "data")
+    start = gen.get_state()
+    loader = PopulationBatches(x, y, 30, [gen], chunk=1)
+    [[(_, first)]] = list(loader)
+    gen.set_state(start)  # as a checkpoint's state, loaded after the draw ahead began
+    [[(_, again)]] = list(loader)
+    assert torch.equal(first, again)
+
+
+def test_a_large_population_evaluates_the_test_set_in_slices():
+    module = MNISTDataModule(seeds=list(range(200)), data_dir=".")
+    module.test_x, module.test_y = torch.zeros(10_000, 4), torch.arange(10_000)
+    [loader] = module.val_dataloader()
+    blocks = [y for _, y in loader]
+    assert all(y.numel() <= EVAL_ROWS for y in blocks)
+    assert torch.equal(torch.cat([y[0] for y in blocks]), module.test_y)
+    module.seeds = list(range(88))  # the study's grid: the whole test set in one block
+    assert len(module.val_dataloader()[0]) == 1

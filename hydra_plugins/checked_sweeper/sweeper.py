@@ -9,6 +9,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.errors import ConfigCompositionException
 
 from lottery_init.config import run_config, validate
+from lottery_init.devices import sweep_device_kind
 from lottery_init.jobs import conflict, job_name
 
 
@@ -46,11 +47,12 @@ class CheckedSweeper(BasicSweeper):
         cfg = run_config(job)
         try:
             validate([cfg])
+            kind = sweep_device_kind(job.hydra.launcher, cfg.trainer.accelerator)
         except ValueError as error:
             # Hydra prints a composition error as its message alone, with no traceback.
             raise ConfigCompositionException(f"{error} (job: {' '.join(overrides)})") from None
         name = job_name(overrides, job, self.config)
-        reason = conflict(Path(str(self.config.hydra.sweep.dir)) / name, cfg)
+        reason = conflict(Path(str(self.config.hydra.sweep.dir)) / name, cfg, kind)
         if reason is not None:
             raise ConfigCompositionException(
                 f"{reason}. Grow a sweep with the command that started it (more seeds or init "

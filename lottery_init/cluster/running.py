@@ -13,11 +13,15 @@ from submitit.core.utils import FailedJobError, UncompletedJobError
 from lottery_init.cluster.submission import (
     REQUEUED,
     STARTED,
+    GpuTurns,
     executor,
+    local_gpus,
+    population_jobs,
     record,
     still_active,
     submit,
 )
+from lottery_init.packing import MemoryFit
 from lottery_init.population import Population
 
 log = logging.getLogger(__name__)
@@ -78,46 +82,84 @@ def reason(error: Exception, state: str) -> str:
     return f"it ended without a result (state {state}: killed, or stopped by a signal)"
 
 
-def wait(jobs: Sequence[Any], labels: Sequence[str]) -> list[list[dict] | Exception]:
-    """Wait for every job, logging each change of state; return their outcomes, in order."""
-    shown: list[str | None] = [None] * len(jobs)
+def wait(
+    jobs: Sequence[Any], labels: Sequence[str], turns: GpuTurns | None = None
+) -> list[list[dict] | Exception]:
+    """Wait for every job, logging each change of state; return their outcomes, in order.
+    With `turns`, its jobs start as GPUs free up (`jobs` is then its list)."""
+    shown: list[str | None] = [None] * len(labels)
     outcomes: dict[int, list[dict] | Exception] = {}
-    while len(outcomes) < len(jobs):
+    while len(outcomes) < len(labels):
+        if turns is not None:
+            turns.start()
+            jobs = turns.jobs
         for k, job in enumerate(jobs):
             if k in outcomes:
                 continue
-            if job.done():
+            if job is not None and job.done():
                 outcomes[k] = outcome(job, labels[k])
                 continue
-            now = phase(job)
+            now = "waiting for a free GPU" if job is None else phase(job)
             if now != shown[k]:
-                log.info(f"{labels[k]} (job {job.job_id}): {now}")
+                name = labels[k] if job is None else f"{labels[k]} (job {job.job_id})"
+                log.info(f"{name}: {now}")
                 shown[k] = now
-        if len(outcomes) < len(jobs):
+        if len(outcomes) < len(labels):
             time.sleep(POLL_SECONDS)
-    return [outcomes[k] for k in range(len(jobs))]
+    return [outcomes[k] for k in range(len(labels))]
 
 
 def train_as_jobs(
-    kind: str, populations: Sequence[Population], jobs_folder: str, slurm: Mapping[str, Any]
+    kind: str,
+    populations: Sequence[Population],
+    jobs_folder: str,
+    slurm: Mapping[str, Any],
+    fit: MemoryFit | None = None,
 ) -> list[list[dict] | Exception]:
     """Train each population as a `kind` job (`slurm` or `submitit_local`) with the `slurm`
-    settings, job files in `jobs_folder` (a `%j` pattern); return the outcomes, in order."""
+    settings, job files in `jobs_folder` (a `%j` pattern), each job checking that its
+    population `fit`s its GPU; return the outcomes, in order."""
     root = Path(jobs_folder).parent
-    if kind == "slurm":
-        refuse_if_still_active(root, jobs_folder, [d for p in populations for d in p.run_dirs])
-    jobs = submit(executor(kind, jobs_folder, slurm), populations, slurm["cpus_per_task"])
-    record(root, jobs, populations)
-    log.info(f"Submitted {len(jobs)} job(s); their logs: {root}")
+    jobs, turns = start(kind, populations, jobs_folder, slurm, fit)
+    started = sum(job is not None for job in jobs)
+    waiting = f" ({len(jobs) - started} wait for a free GPU)" if started < len(jobs) else ""
+    log.info(f"Submitted {started} job(s){waiting}; their logs: {root}")
     try:
-        return wait(jobs, [p.label for p in populations])
+        return wait(jobs, [p.label for p in populations], turns)
     except KeyboardInterrupt:
         if kind == "submitit_local":
-            for job in jobs:
-                job.cancel()
+            for job in turns.jobs if turns else jobs:
+                if job is not None:
+                    job.cancel()
         else:
             log.warning("The Slurm jobs go on; see them with squeue --me.")
         raise
+
+
+def start(
+    kind: str,
+    populations: Sequence[Population],
+    jobs_folder: str,
+    slurm: Mapping[str, Any],
+    fit: MemoryFit | None,
+) -> tuple[list[Any], GpuTurns | None]:
+    """Submit the populations' jobs: on Slurm all at once (after checking that none of their
+    runs is still trained); locally on the CPU all at once, on GPUs as each gets one of its
+    own (then None stands for a job not yet started, and the turns start it)."""
+    ex, cpus, root = (
+        executor(kind, jobs_folder, slurm),
+        slurm["cpus_per_task"],
+        Path(jobs_folder).parent,
+    )
+    if kind == "slurm":
+        refuse_if_still_active(root, jobs_folder, [d for p in populations for d in p.run_dirs])
+        jobs = submit(ex, populations, cpus, fit)
+        record(root, jobs, populations)
+        return jobs, None
+    if not slurm["gpus_per_node"]:
+        return submit(ex, populations, cpus, fit), None
+    turns = GpuTurns(ex, population_jobs(ex, populations, cpus, fit), local_gpus())
+    return turns.jobs, turns
 
 
 def refuse_if_still_active(root: Path, jobs_folder: str, run_dirs: list[Path]) -> None:

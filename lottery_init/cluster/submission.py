@@ -3,6 +3,7 @@ array on Slurm), requeued after a time limit or preemption, resumed from their c
 
 import json
 import logging
+import os
 import signal
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -13,7 +14,7 @@ import torch
 from submitit.helpers import Checkpointable, DelayedSubmission
 
 from lottery_init.checkpoints import Interrupted
-from lottery_init.packing import visible_devices
+from lottery_init.packing import MemoryFit
 from lottery_init.population import LOG_FORMAT, Population, train_packed
 from lottery_init.results import write_json
 
@@ -35,20 +36,45 @@ def requeue_signal() -> signal.Signals:
     return signal.Signals[f"SIG{submitit.JobEnvironment.USR_SIG}"]
 
 
+class TooLarge(RuntimeError):
+    """A population that the GPU its job got cannot hold."""
+
+
+def check_fits(members: int, device: str, fit: MemoryFit) -> None:
+    """Stop, before any training, when `members` do not fit in the free memory of the job's
+    GPU (the launcher sized them for the configured `gpu_memory_gib`, not for this GPU)."""
+    if not torch.cuda.is_available():
+        raise RuntimeError("this job asked for a GPU but sees none (CUDA_VISIBLE_DEVICES).")
+    free = torch.cuda.mem_get_info(torch.device(device))[0]
+    if members > fit.members(free):
+        name = torch.cuda.get_device_name(torch.device(device))
+        raise TooLarge(
+            f"{members} members do not fit in the {free / 2**30:.1f} GiB free on this job's "
+            f"{name} (room for {fit.members(free)}); set hydra.launcher.slurm.gpu_memory_gib "
+            "to its memory, or a smaller hydra.launcher.max_population, and run it again."
+        )
+
+
 class PopulationJob(Checkpointable):
     """One population trained as a submitit job. Its whole state is its checkpoint on disk, so
     submitit's checkpointing protocol requeues this same job, which resumes from there."""
 
-    def __init__(self, population: Population, cpus: int) -> None:
-        self.population, self.cpus = population, cpus
+    def __init__(
+        self, population: Population, cpus: int, gpus: int, fit: MemoryFit | None = None
+    ) -> None:
+        self.population, self.cpus, self.gpus, self.fit = population, cpus, gpus, fit
 
     def __call__(self) -> list[dict]:
-        """Train the population on the job's GPU (or CPU); on submitit's signal, requeue."""
+        """Train the population on the job's first GPU, or on its CPUs when it asked for no
+        GPU (even where GPUs are visible); on submitit's signal, requeue."""
         print(STARTED, flush=True)
         logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
-        device = visible_devices(None)[0]
-        if device == "cpu":
-            torch.set_num_threads(self.cpus)
+        # The job's CPUs are its share of the node, GPU or not: the host side of a GPU step
+        # (kernel launches, data orders, files) slows down when threads oversubscribe them.
+        torch.set_num_threads(self.cpus)
+        device = "cuda:0" if self.gpus else "cpu"
+        if self.gpus and self.fit is not None:
+            check_fits(len(self.population.cfgs), device, self.fit)
         try:
             return train_packed(self.population, device)
         except Interrupted as stop:
@@ -79,11 +105,63 @@ def executor(kind: str, folder: str | Path, slurm: Mapping[str, Any]) -> submiti
     return ex
 
 
-def submit(ex: submitit.Executor, populations: Sequence[Population], cpus: int) -> list:
+def population_jobs(
+    ex: submitit.Executor, populations: Sequence[Population], cpus: int, fit: MemoryFit | None
+) -> list[PopulationJob]:
+    """The jobs that train `populations`, each with `cpus` CPUs and the executor's GPUs."""
+    gpus = ex.parameters.get("gpus_per_node") or 0
+    return [PopulationJob(population, cpus, gpus, fit) for population in populations]
+
+
+def submit(
+    ex: submitit.Executor,
+    populations: Sequence[Population],
+    cpus: int,
+    fit: MemoryFit | None = None,
+) -> list:
     """Every population as one job (on Slurm, all of them one job array)."""
+    calls = population_jobs(ex, populations, cpus, fit)
     with ex.batch():
-        jobs = [ex.submit(PopulationJob(population, cpus)) for population in populations]
+        jobs = [ex.submit(call) for call in calls]
     return jobs
+
+
+def local_gpus() -> list[int]:
+    """The GPUs of this machine that local jobs may use, as the machine's CUDA indices (the
+    entries of CUDA_VISIBLE_DEVICES, where it is set)."""
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if visible is None:
+        return list(range(torch.cuda.device_count()))
+    entries = [entry.strip() for entry in visible.split(",") if entry.strip()]
+    if not all(entry.isdigit() for entry in entries):
+        raise ValueError(
+            f"submitit_local jobs need CUDA_VISIBLE_DEVICES to list GPU indices, got {visible!r}."
+        )
+    return [int(entry) for entry in entries]
+
+
+class GpuTurns:
+    """Local submitit jobs, each on GPUs of its own (submitit would show every job GPU 0): as
+    many start as there are GPUs for them, and each next one when an earlier one ends."""
+
+    def __init__(self, ex: submitit.Executor, calls: Sequence[Any], gpus: Sequence[int]) -> None:
+        self.per_job = ex.parameters["gpus_per_node"]
+        if self.per_job > len(gpus):
+            raise ValueError(f"a job asks for {self.per_job} GPUs; this machine shows {len(gpus)}.")
+        self.ex, self.calls, self.free = ex, list(calls), list(gpus)
+        self.jobs: list[Any | None] = [None] * len(self.calls)
+        self._held: dict[int, list[int]] = {}
+        self.start()
+
+    def start(self) -> None:
+        """Take back the GPUs of jobs that ended, then start waiting jobs on free GPUs, in order."""
+        for k in [k for k in self._held if self.jobs[k].done()]:
+            self.free += self._held.pop(k)
+        for k, call in enumerate(self.calls):
+            if self.jobs[k] is None and len(self.free) >= self.per_job:
+                gpus, self.free = self.free[: self.per_job], self.free[self.per_job :]
+                self.ex.update_parameters(visible_gpus=gpus)
+                self.jobs[k], self._held[k] = self.ex.submit(call), gpus
 
 
 def record(folder: str | Path, jobs: Sequence[Any], populations: Sequence[Population]) -> None:
