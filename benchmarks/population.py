@@ -17,8 +17,9 @@ import torch
 from torch.nn import functional as F
 
 from lottery_init import mnist
+from lottery_init.batches import PopulationBatches
 from lottery_init.config import ROOT, compose
-from lottery_init.data import PopulationBatches, normalize
+from lottery_init.data import normalize
 from lottery_init.initializers import InitMethod, initialize_member
 from lottery_init.models import LeNet
 from lottery_init.results import read_metrics

@@ -1,13 +1,12 @@
 """MNIST as device-resident tensors, served as `[P, B, 784]` batches with one shuffle per member."""
 
-from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytorch_lightning as pl
 import torch
 
 from lottery_init import mnist
+from lottery_init.batches import PopulationBatches, TestBatches
 from lottery_init.seeding import generator
 
 MEAN, STD = 0.1307, 0.3081
@@ -17,92 +16,11 @@ SPLIT_SEED = 20190306
 # LeNet-300-100's first layer take 1.2 GiB. The study's 88 members still see the whole test set
 # in one block (880,000 rows); larger populations evaluate it in slices.
 EVAL_ROWS = 2**20
-# Draws the next epoch's data orders while the current epoch trains.
-_AHEAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="data-orders")
 
 
 def normalize(images: torch.Tensor) -> torch.Tensor:
     """uint8 images `[N, 28, 28]` to float32 `[N, 784]`: scaled to [0, 1], then standardized."""
     return (images.flatten(1).float() / 255 - MEAN) / STD
-
-
-Batch = tuple[torch.Tensor, torch.Tensor]
-
-
-def draw_orders(gens: Sequence[torch.Generator], n: int, pin: bool) -> torch.Tensor:
-    """One epoch's order of `n` examples per member `[P, n]`, drawn on the CPU (so that a seed
-    gives the same order on every device), in pinned memory when `pin` (for a copy to the GPU
-    that does not wait)."""
-    orders = torch.stack([torch.randperm(n, generator=g) for g in gens])
-    return orders.pin_memory() if pin else orders
-
-
-def copies(gens: Sequence[torch.Generator]) -> list[torch.Generator]:
-    """Generators in the states of `gens`, to draw ahead without moving `gens` themselves."""
-    return [torch.Generator().set_state(g.get_state()) for g in gens]
-
-
-class PopulationBatches:
-    """One epoch of training batches `[P, B, 784]`, member p in its own shuffled order, handed
-    out in chunks of up to `chunk` batches (one chunk per Lightning step)."""
-
-    def __init__(
-        self,
-        x: torch.Tensor,
-        y: torch.Tensor,
-        batch_size: int,
-        gens: list[torch.Generator],
-        chunk: int = 1,
-    ) -> None:
-        self.x, self.y, self.batch_size, self.gens, self.chunk = x, y, batch_size, gens, chunk
-        self._ahead: tuple[list[torch.Tensor], Future, list[torch.Generator]] | None = None
-
-    def __len__(self) -> int:
-        batches = -(-len(self.y) // self.batch_size)
-        return -(-batches // self.chunk)
-
-    def orders(self) -> torch.Tensor:
-        """This epoch's orders on the data's device, drawn ahead during the last epoch where the
-        generators are still where that draw began; then the next epoch's draw starts."""
-        pin = self.x.is_cuda
-        ahead, self._ahead = self._ahead, None
-        states = [g.get_state() for g in self.gens]
-        if ahead is not None and all(map(torch.equal, ahead[0], states)):
-            orders, drawn_by = ahead[1].result(), ahead[2]
-            # The generators move on as if they had drawn these orders themselves, which they
-            # would have, so checkpoints and resumes see the same states as without drawing ahead.
-            for g, done in zip(self.gens, drawn_by, strict=True):
-                g.set_state(done.get_state())
-        else:
-            orders = draw_orders(self.gens, len(self.y), pin)
-        spare = copies(self.gens)
-        future = _AHEAD.submit(draw_orders, spare, len(self.y), pin)
-        self._ahead = ([g.get_state() for g in self.gens], future, spare)
-        return orders.to(self.x.device, non_blocking=True)
-
-    def __iter__(self) -> Iterator[list[Batch]]:
-        orders = self.orders()
-        step = self.batch_size * self.chunk
-        for chunk_start in range(0, len(self.y), step):
-            stop = min(chunk_start + step, len(self.y))
-            indices = orders[:, chunk_start:stop].split(self.batch_size, dim=1)
-            yield [(self.x[index], self.y[index]) for index in indices]
-
-
-class TestBatches:
-    """The evaluation set in large batches, the same images for every member."""
-
-    def __init__(self, x: torch.Tensor, y: torch.Tensor, batch_size: int, population: int) -> None:
-        self.x, self.y, self.batch_size, self.population = x, y, batch_size, population
-
-    def __len__(self) -> int:
-        return -(-len(self.y) // self.batch_size)
-
-    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        p = self.population
-        for start in range(0, len(self.y), self.batch_size):
-            x, y = self.x[start : start + self.batch_size], self.y[start : start + self.batch_size]
-            yield x.expand(p, *x.shape), y.expand(p, *y.shape)
 
 
 class MNISTDataModule(pl.LightningDataModule):

@@ -5,7 +5,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from lottery_init.data import Batch
+from lottery_init.batches import Batch
 
 
 class LotteryModule(pl.LightningModule):

@@ -1,8 +1,9 @@
-"""Population batches: shapes, per-member orders, reproducibility."""
+"""Population batches: shapes, per-member orders drawn ahead, reproducibility; evaluation slices."""
 
 import torch
 
-from lottery_init.data import EVAL_ROWS, MNISTDataModule, PopulationBatches, normalize
+from lottery_init.batches import PopulationBatches
+from lottery_init.data import EVAL_ROWS, MNISTDataModule, normalize
 from lottery_init.seeding import generator
 
 
