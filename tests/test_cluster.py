@@ -179,11 +179,11 @@ def test_a_gpu_jobs_population_is_as_many_members_as_fit_its_gpu():
     launcher = instantiate(cfg.hydra.launcher)
     members = members_that_fit(80 * 2**30, cfg.hydra.launcher.member_mib, 0.25)
     jobs = [compose()]  # the default trainer: a GPU where the job gets one
-    assert launcher._cap(*launcher._devices(jobs)) == members == 1575
+    assert launcher._place(jobs).cap == members == 1575
     launcher.slurm.gpus_per_node = 0
-    assert launcher._cap(*launcher._devices(jobs)) == 11
+    assert launcher._place(jobs).cap == 11
     launcher.max_population = 40
-    assert launcher._cap(*launcher._devices(jobs)) == 40
+    assert launcher._place(jobs).cap == 40
 
 
 def test_members_that_fit_leave_the_margin_free():

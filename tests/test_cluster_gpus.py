@@ -11,7 +11,7 @@ import pytest
 import torch
 from helpers import TINY, composed
 
-from lottery_init.cluster import running, submission
+from lottery_init.cluster import gpu_turns, running, submission
 from lottery_init.config import compose
 from lottery_init.packing import MemoryFit
 from lottery_init.population import Population
@@ -32,7 +32,7 @@ def test_local_jobs_each_get_a_gpu_of_their_own_and_wait_for_a_free_one(tmp_path
     slurm = composed("hydra/launcher=population").hydra.launcher.slurm  # one GPU per job
     ex = submission.executor("submitit_local", tmp_path / "%j", slurm)
     calls = [functools.partial(where_and_when, 2.0)] * 3
-    turns = submission.GpuTurns(ex, calls, gpus=[3, 5])
+    turns = gpu_turns.GpuTurns(ex, calls, gpus=[3, 5])
     assert turns.jobs[2] is None  # two GPUs, so the third job waits
     first, second, third = running.wait(turns.jobs, ["a", "b", "c"], turns)
     assert {first[0], second[0]} == {"3", "5"} and third[0] in ("3", "5")
@@ -45,14 +45,14 @@ def test_a_job_that_needs_more_gpus_than_the_machine_has_is_refused(tmp_path):
     slurm = composed("hydra/launcher=population", "hydra.launcher.slurm.gpus_per_node=2").hydra
     ex = submission.executor("submitit_local", tmp_path / "%j", slurm.launcher.slurm)
     with pytest.raises(ValueError, match="asks for 2 GPUs; this machine shows 1"):
-        submission.GpuTurns(ex, [functools.partial(where_and_when, 0.0)], gpus=[0])
+        gpu_turns.GpuTurns(ex, [functools.partial(where_and_when, 0.0)], gpus=[0])
 
 
 def test_local_gpus_are_the_machines_visible_ones(monkeypatch):
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "2,3")
-    assert submission.local_gpus() == [2, 3]
+    assert gpu_turns.local_gpus() == [2, 3]
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
-    assert submission.local_gpus() == []
+    assert gpu_turns.local_gpus() == []
 
 
 @pytest.fixture

@@ -21,6 +21,8 @@ from lottery_init.devices import (
     trainer_device,
 )
 from lottery_init.jobs import conflict
+from lottery_init.packing import MemoryFit
+from lottery_init.placement import capacity, place
 from lottery_init.results import read_run
 from lottery_init.train import train
 
@@ -43,8 +45,8 @@ def test_trainer_cpu_keeps_a_local_sweep_on_the_cpu_where_gpus_are_visible(two_g
 
 def test_the_population_launcher_trains_a_trainer_cpu_sweep_on_the_cpu(two_gpus):
     launcher = PopulationLauncher(executor="local")
-    assert launcher._devices([compose(TINY)]) == ("cpu", ["cpu"])
-    assert launcher._devices([compose(["trainer=default"])]) == ("cuda", ["cuda:0", "cuda:1"])
+    assert launcher._place([compose(TINY)]).devices == ["cpu"]
+    assert launcher._place([compose(["trainer=default"])]).devices == ["cuda:0", "cuda:1"]
 
 
 def test_devices_of_another_kind_than_the_trainer_asks_for_are_refused(two_gpus):
@@ -71,12 +73,20 @@ def test_the_kind_of_device_of_a_sweep_follows_its_trainer_and_its_jobs_gpus(two
 
 
 def test_population_size_comes_from_the_free_memory_each_worker_gets(two_gpus):
-    launcher = PopulationLauncher(executor="local", member_mib=1024, memory_margin=0.25)
+    fit = MemoryFit(member_mib=1024, margin=0.25)
     # The smaller free memory decides: 40 GiB on GPU 1, three quarters of it used.
-    assert launcher._cap("cuda", ["cuda:0", "cuda:1"]) == 30
+    assert capacity("cuda", "local", ["cuda:0", "cuda:1"], {}, fit) == 30
     # Two workers on GPU 0 share its 60 GiB.
-    assert launcher._cap("cuda", ["cuda:0", "cuda:0"]) == 22
-    assert launcher._cap("cuda", ["cuda:0"]) == 45
+    assert capacity("cuda", "local", ["cuda:0", "cuda:0"], {}, fit) == 22
+    assert capacity("cuda", "local", ["cuda:0"], {}, fit) == 45
+    # A Slurm job's GPU, which the login node cannot see, has the configured memory.
+    assert capacity("cuda", "slurm", [], {"gpu_memory_gib": 80}, fit) == 60
+
+
+def test_jobs_of_a_sweep_asking_for_two_kinds_of_device_are_refused(two_gpus):
+    launcher = {"executor": "local", "devices": None, "slurm": {}}
+    with pytest.raises(ValueError, match="one kind of device"):
+        place(launcher, {"cpu", "gpu"}, None, MemoryFit(39, 0.25))
 
 
 def test_pinning_overrides_the_tf32_environment_variable():

@@ -19,10 +19,9 @@ from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from lottery_init.cluster.running import train_as_jobs
-from lottery_init.cluster.submission import local_gpus
 from lottery_init.config import validate
-from lottery_init.devices import free_bytes_per_worker, local_devices, sweep_device_kind
-from lottery_init.packing import CPU_POPULATION, MemoryFit, pack
+from lottery_init.packing import MemoryFit, pack
+from lottery_init.placement import Placement, place
 from lottery_init.population import Population, train_populations
 from lottery_init.resume import sweep_state
 
@@ -61,7 +60,7 @@ class PopulationLauncher(Launcher):
         if devices and executor != "local":
             raise ValueError(f"devices is for executor=local; a {executor} job uses its own GPU.")
         self.executor, self.max_population, self.devices = executor, max_population, devices
-        self.member_mib, self.memory_margin = member_mib, memory_margin
+        self.fit = MemoryFit(member_mib, memory_margin)
         self.submitit_folder, self.slurm = submitit_folder, slurm
         self.config: DictConfig | None = None
         self.hydra_context: HydraContext | None = None
@@ -86,17 +85,18 @@ class PopulationLauncher(Launcher):
         for index, info in done.items():
             jobs[index].status = JobStatus.COMPLETED
             jobs[index].return_value = info
-        kind, devices = self._devices(cfgs)
-        packed = pack([cfgs[i] for i in fresh], self._cap(kind, devices), self._parallel(devices))
+        placement = self._place(cfgs)
+        packed = pack([cfgs[i] for i in fresh], placement.cap, placement.parallel)
         groups = resumed + [([fresh[j] for j in group], None) for group in packed]
+        where = ", ".join(placement.devices)
         log.info(
             f"{len(done)} jobs already finished, {len(resumed)} population(s) to resume, "
-            f"{len(fresh)} jobs to train as {len(packed)} population(s), on {', '.join(devices)}"
+            f"{len(fresh)} jobs to train as {len(packed)} population(s), on {where}"
         )
         populations = [
             self._population(jobs, cfgs, g, (k, len(groups)), c) for k, (g, c) in enumerate(groups)
         ]
-        outcomes = self._train(populations, devices)
+        outcomes = self._train(populations, placement.devices)
         for (group, _), outcome in zip(groups, outcomes, strict=True):
             for member, index in enumerate(group):
                 failed = isinstance(outcome, Exception)
@@ -104,49 +104,15 @@ class PopulationLauncher(Launcher):
                 jobs[index].return_value = outcome if failed else outcome[member]
         return jobs
 
-    def _devices(self, cfgs: list[DictConfig]) -> tuple[str, list[str]]:
-        """The one kind of device the sweep trains on (`cpu` or `cuda`, as its trainer config
-        asks), and where: the local devices, or one GPU (or CPU) per submitit job."""
-        accelerators = {str(cfg.trainer.accelerator) for cfg in cfgs}
+    def _place(self, cfgs: list[DictConfig]) -> Placement:
+        """Where the sweep's populations train and how many members one may hold."""
         launcher = {"executor": self.executor, "devices": self.devices, "slurm": self.slurm}
+        accelerators = {str(cfg.trainer.accelerator) for cfg in cfgs}
         try:
-            kinds = {sweep_device_kind(launcher, a) for a in accelerators}
-            if len(kinds) > 1:
-                raise ValueError(f"a sweep trains on one kind of device; its jobs ask for {kinds}.")
-            [kind] = kinds
-            if self.executor == "local":
-                return kind, local_devices(self.devices, accelerators.pop())
-            if kind == "cpu" and self.slurm.gpus_per_node:
-                raise ValueError("trainer=cpu needs hydra.launcher.slurm.gpus_per_node=0.")
-            if self.executor == "submitit_local" and len(local_gpus()) < self.slurm.gpus_per_node:
-                raise ValueError(
-                    f"a submitit_local job asks for {self.slurm.gpus_per_node} GPU(s) and this "
-                    f"machine shows {len(local_gpus())}; set hydra.launcher.slurm.gpus_per_node."
-                )
+            return place(launcher, accelerators, self.max_population, self.fit)
         except ValueError as error:
             # One sentence for the user, as for any config error, rather than a traceback.
             raise CompactHydraException(str(error)) from None
-        return kind, [f"one {'GPU' if kind == 'cuda' else 'CPU'} per {self.executor} job"]
-
-    def _parallel(self, devices: list[str]) -> int:
-        """How many populations train at once: one per local device, or per local GPU."""
-        if self.executor == "submitit_local" and self.slurm.gpus_per_node:
-            return max(1, len(local_gpus()) // self.slurm.gpus_per_node)
-        return len(devices) if self.executor == "local" else 1
-
-    def _cap(self, kind: str, devices: list[str]) -> int:
-        """`max_population`, else as many members as fit in a GPU's memory, else the CPU's."""
-        if self.max_population is not None:
-            return self.max_population
-        if kind == "cpu":
-            return CPU_POPULATION
-        if self.executor == "local":
-            memory = free_bytes_per_worker(devices)
-        elif self.executor == "submitit_local":
-            memory = free_bytes_per_worker([f"cuda:{i}" for i in range(len(local_gpus()))])
-        else:
-            memory = self.slurm.gpu_memory_gib * 2**30
-        return MemoryFit(self.member_mib, self.memory_margin).members(memory)
 
     def _train(self, populations: list[Population], devices: list[str]) -> list:
         """Each population's run infos, or the exception that stopped it."""
@@ -154,8 +120,7 @@ class PopulationLauncher(Launcher):
             return []
         if self.executor == "local":
             return train_populations(populations, devices)
-        fit = MemoryFit(self.member_mib, self.memory_margin)
-        return train_as_jobs(self.executor, populations, self.submitit_folder, self.slurm, fit)
+        return train_as_jobs(self.executor, populations, self.submitit_folder, self.slurm, self.fit)
 
     def _prepare(self, overrides: list[str], index: int) -> JobReturn:
         """Hydra's own job setup (folder, `.hydra/`), returning the job's resolved run config."""

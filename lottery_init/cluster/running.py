@@ -10,12 +10,11 @@ from typing import Any
 from hydra.errors import CompactHydraException
 from submitit.core.utils import FailedJobError, UncompletedJobError
 
+from lottery_init.cluster.gpu_turns import GpuTurns, local_gpus
 from lottery_init.cluster.submission import (
     REQUEUED,
     STARTED,
-    GpuTurns,
     executor,
-    local_gpus,
     population_jobs,
     record,
     still_active,

@@ -3,7 +3,6 @@ array on Slurm), requeued after a time limit or preemption, resumed from their c
 
 import json
 import logging
-import os
 import signal
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -124,44 +123,6 @@ def submit(
     with ex.batch():
         jobs = [ex.submit(call) for call in calls]
     return jobs
-
-
-def local_gpus() -> list[int]:
-    """The GPUs of this machine that local jobs may use, as the machine's CUDA indices (the
-    entries of CUDA_VISIBLE_DEVICES, where it is set)."""
-    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
-    if visible is None:
-        return list(range(torch.cuda.device_count()))
-    entries = [entry.strip() for entry in visible.split(",") if entry.strip()]
-    if not all(entry.isdigit() for entry in entries):
-        raise ValueError(
-            f"submitit_local jobs need CUDA_VISIBLE_DEVICES to list GPU indices, got {visible!r}."
-        )
-    return [int(entry) for entry in entries]
-
-
-class GpuTurns:
-    """Local submitit jobs, each on GPUs of its own (submitit would show every job GPU 0): as
-    many start as there are GPUs for them, and each next one when an earlier one ends."""
-
-    def __init__(self, ex: submitit.Executor, calls: Sequence[Any], gpus: Sequence[int]) -> None:
-        self.per_job = ex.parameters["gpus_per_node"]
-        if self.per_job > len(gpus):
-            raise ValueError(f"a job asks for {self.per_job} GPUs; this machine shows {len(gpus)}.")
-        self.ex, self.calls, self.free = ex, list(calls), list(gpus)
-        self.jobs: list[Any | None] = [None] * len(self.calls)
-        self._held: dict[int, list[int]] = {}
-        self.start()
-
-    def start(self) -> None:
-        """Take back the GPUs of jobs that ended, then start waiting jobs on free GPUs, in order."""
-        for k in [k for k in self._held if self.jobs[k].done()]:
-            self.free += self._held.pop(k)
-        for k, call in enumerate(self.calls):
-            if self.jobs[k] is None and len(self.free) >= self.per_job:
-                gpus, self.free = self.free[: self.per_job], self.free[self.per_job :]
-                self.ex.update_parameters(visible_gpus=gpus)
-                self.jobs[k], self._held[k] = self.ex.submit(call), gpus
 
 
 def record(folder: str | Path, jobs: Sequence[Any], populations: Sequence[Population]) -> None:
