@@ -42,8 +42,11 @@ $(VENV)/.notebook: $(STAMP)
 	$(PY) -m pip install -q -c constraints.txt --config-settings editable_mode=compat -e '.[dev,notebook]'
 	touch $@
 
-notebook: $(VENV)/.notebook ## open notebooks/seed_paper.ipynb in JupyterLab (installed on first use)
-	$(VENV)/bin/jupyter lab notebooks/seed_paper.ipynb
+# No browser (servers, containers): JupyterLab prints the address to open. As root (most
+# containers) it must be told that this is meant.
+notebook: $(VENV)/.notebook ## serve notebooks/seed_paper.ipynb with JupyterLab; open the address it prints
+	$(VENV)/bin/jupyter lab notebooks/seed_paper.ipynb --no-browser --ip=127.0.0.1 \
+		$$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 tensorboard: $(STAMP) ## TensorBoard over every run and sweep in outputs/
 	$(VENV)/bin/tensorboard --logdir outputs/

@@ -63,6 +63,12 @@ def validate(cfgs: Sequence[DictConfig]) -> None:
             )
         if not cfg.lr > 0:
             raise ValueError(f"lr must be positive, got {cfg.lr}.")
+        for key in ("train_size", "test_size"):
+            value = cfg.data[key]
+            if value is not None and value < 1:
+                raise ValueError(
+                    f"data.{key} must be a positive number of images, or null for all; got {value}."
+                )
         n_train, n_val = cfg.data.train_size or 60_000, cfg.data.val_size
         if n_val is not None and not 0 < n_val < n_train:
             raise ValueError(f"data.val_size must lie in (0, {n_train}), got {n_val}.")

@@ -1,4 +1,4 @@
-"""A real `--multirun` through Hydra's basic launcher, in a subprocess."""
+"""A real `--multirun` in a subprocess: populations by default, or Hydra's basic launcher."""
 
 import subprocess
 import sys
@@ -14,6 +14,7 @@ from lottery_init.results import read_metrics, read_run
 def test_two_inits_by_two_seeds_give_four_run_folders(tmp_path, mnist_raw):
     overrides = ["init=xavier_normal,kaiming_uniform", "seed=0,1", "epochs=1"]
     overrides += ["prune.every_n_epochs=1", f"hydra.sweep.dir={tmp_path}", *TINY]
+    overrides += ["hydra/launcher=basic"]
     cmd = [sys.executable, "-m", "lottery_init.train", "--multirun", *overrides]
     done = subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True, timeout=300)
     runs = sorted(p.parent for p in tmp_path.glob("*/run.json"))
@@ -29,6 +30,19 @@ def test_two_inits_by_two_seeds_give_four_run_folders(tmp_path, mnist_raw):
     # The sweep ends with its report.
     assert f"report: {tmp_path / 'report' / 'report.md'}" in done.stdout
     assert "4 runs used" in (tmp_path / "report" / "report.md").read_text()
+    assert "Launching 4 jobs locally" in done.stdout
+
+
+def test_a_multirun_trains_its_jobs_as_populations_unless_asked_otherwise(tmp_path, mnist_raw):
+    overrides = ["seed=0,1", "epochs=1", "prune.every_n_epochs=1", "report=false", *TINY]
+    cmd = [sys.executable, "-m", "lottery_init.train", "--multirun", *overrides]
+    done = subprocess.run(
+        [*cmd, f"hydra.sweep.dir={tmp_path}"], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "2 jobs to train as 1 population(s)" in done.stdout
+    infos = [read_run(p.parent) for p in tmp_path.glob("*/run.json")]
+    assert [info["population"]["size"] for info in infos] == [2, 2]
 
 
 def test_report_false_skips_the_report(tmp_path, mnist_raw):

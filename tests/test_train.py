@@ -158,6 +158,9 @@ def test_one_dense_epoch_on_full_mnist_reaches_95_percent(tmp_path, mnist_raw):
         ("seed=-1", "seed must be a non-negative integer, got -1."),
         ("batch_size=0", "batch_size must be a positive integer, got 0."),
         ("lr=0", "lr must be positive, got 0."),
+        ("data.train_size=0", "data.train_size must be a positive number of images, or null"),
+        ("data.test_size=0", "data.test_size must be a positive number of images, or null"),
+        ("data.val_size=0", r"data.val_size must lie in \(0, 600\), got 0."),
     ],
 )
 def test_a_bad_config_stops_before_training(tmp_path, override, message):
