@@ -21,6 +21,7 @@ from lottery_init.console import progress, quiet_dependencies
 from lottery_init.devices import device_record, pin_precision, trainer_device
 from lottery_init.initializers import InitMethod, initialize_member, reinitialize
 from lottery_init.module import LotteryModule
+from lottery_init.ownership import own_run
 from lottery_init.pruning import IterativeMagnitudePruning
 from lottery_init.recorder import RunRecorder
 from lottery_init.results import RunWriter, read_run
@@ -149,13 +150,17 @@ def round_table(info: dict) -> str:
 @hydra.main(version_base="1.3", config_path="../conf", config_name="train")
 def main(cfg: DictConfig) -> None:
     """Train the configured run into Hydra's output folder and print its round table."""
+    run_dir = Path(HydraConfig.get().runtime.output_dir)
     try:
         validate([cfg])
+        lock = own_run(run_dir, cfg)
     except ValueError as error:
         # Hydra prints a composition error as its one sentence, without a traceback.
         raise ConfigCompositionException(str(error)) from None
-    run_dir = Path(HydraConfig.get().runtime.output_dir)
-    info = train(cfg, run_dir)
+    try:
+        info = train(cfg, run_dir)
+    finally:
+        lock.release()
     print(f"\n{round_table(info)}\n\nrun folder: {run_dir}")
 
 

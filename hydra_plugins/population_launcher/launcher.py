@@ -75,6 +75,8 @@ class PopulationLauncher(Launcher):
         self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int
     ) -> Sequence[JobReturn]:
         """Prepare every job's folder, then train the jobs population by population."""
+        if not job_overrides:
+            return []  # every job's folder is trained by another process
         setup_globals()
         configure_log(self.config.hydra.hydra_logging, self.config.hydra.verbose)
         Path(str(self.config.hydra.sweep.dir)).mkdir(parents=True, exist_ok=True)
