@@ -15,10 +15,14 @@ from lottery_init.jobs import conflict
 
 log = logging.getLogger(__name__)
 LOCK, OWNER = ".lock", ".owner"
+# The folders this process holds: a run that Hydra's basic launcher trains in the sweep's own
+# process takes the lock its sweep already holds.
+_held: dict[Path, FileLock] = {}
 
 
 class Unlocked:
-    """A claim on a folder of a filesystem without `flock` (some NFS and Lustre mounts)."""
+    """A claim that holds no lock of its own: on a folder this process already holds, or on a
+    filesystem without `flock` (some NFS and Lustre mounts)."""
 
     def release(self) -> None:
         """Nothing to release."""
@@ -28,8 +32,11 @@ def claim(run_dir: Path, wait: bool = False) -> FileLock | Unlocked | None:
     """This process's lock on `run_dir` (waiting for it when `wait`), or None when another
     process holds it; the folder then names that process (`owner`)."""
     Path(run_dir).mkdir(parents=True, exist_ok=True)
+    key = Path(run_dir).resolve()
+    if key in _held and _held[key].is_locked:
+        return Unlocked()
     # No soft fallback: a soft lock outlives a killed process and would block its resume.
-    lock = FileLock(Path(run_dir) / LOCK, thread_local=False, fallback_to_soft=False)
+    lock = FileLock(key / LOCK, thread_local=False, fallback_to_soft=False)
     try:
         lock.acquire(timeout=-1 if wait else 0)
     except Timeout:
@@ -40,8 +47,8 @@ def claim(run_dir: Path, wait: bool = False) -> FileLock | Unlocked | None:
             "on the same folder would train it too."
         )
         return Unlocked()
-    owner_file = Path(run_dir) / OWNER
-    owner_file.write_text(json.dumps({"host": socket.gethostname(), "pid": os.getpid()}))
+    (key / OWNER).write_text(json.dumps({"host": socket.gethostname(), "pid": os.getpid()}))
+    _held[key] = lock
     return lock
 
 

@@ -10,7 +10,7 @@ import time
 from helpers import TINY
 
 from lottery_init.config import ROOT
-from lottery_init.ownership import OWNER, claim
+from lottery_init.ownership import OWNER, Unlocked, claim
 from lottery_init.results import read_run
 
 # Long enough (about 20 s here) for a second command to start while the first one trains.
@@ -87,3 +87,13 @@ def test_a_killed_owner_leaves_its_folder_free(tmp_path):
     lock = claim(tmp_path)
     assert lock is not None
     lock.release()
+
+
+def test_a_folder_this_process_holds_it_may_claim_again(tmp_path):
+    # As a run that Hydra's basic launcher trains in the sweep's own process does.
+    lock = claim(tmp_path)
+    try:
+        again = claim(tmp_path)
+        assert isinstance(again, Unlocked)
+    finally:
+        lock.release()

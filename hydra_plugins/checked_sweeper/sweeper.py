@@ -14,9 +14,16 @@ from omegaconf import DictConfig
 from lottery_init.config import run_config, validate
 from lottery_init.devices import sweep_device_kind
 from lottery_init.jobs import conflict, job_name
-from lottery_init.ownership import claim, owner
+from lottery_init.ownership import Unlocked, claim, owner
 
 log = logging.getLogger(__name__)
+# Launchers that train in the sweep's own process, which can hold its runs' locks for them.
+# Other launchers (Hydra's submitit ones) start each job as a process of its own, which locks
+# its folder itself when it starts (`ownership.own_run`).
+IN_PROCESS = (
+    "hydra._internal.core_plugins.basic_launcher.BasicLauncher",
+    "hydra_plugins.population_launcher.launcher.PopulationLauncher",
+)
 # A job's folder name, resolved run config and kind of device.
 Checked = tuple[str, DictConfig, str]
 
@@ -87,10 +94,11 @@ class CheckedSweeper(BasicSweeper):
         """The jobs whose folders this process now owns, each checked under its lock; the
         others are left to the processes that train them (one line says which, and to whom)."""
         sweep_dir = Path(str(self.config.hydra.sweep.dir))
+        locking = self.config.hydra.launcher.get("_target_") in IN_PROCESS
         owned, left = [], {}
         for k, (name, cfg, kind) in enumerate(jobs):
             folder = sweep_dir / name
-            lock = claim(folder)
+            lock = claim(folder) if locking else Unlocked()
             if lock is None and self.wait_for_owners:
                 log.info(f"Waiting for {owner(folder)} to finish training {name}.")
                 lock = claim(folder, wait=True)
