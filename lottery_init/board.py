@@ -4,7 +4,7 @@ layout that opens on what a researcher compares across runs."""
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import torch
+import numpy as np
 from torch.utils.tensorboard import SummaryWriter
 from torch.utils.tensorboard.summary import hparams
 
@@ -69,15 +69,17 @@ def log_round(tb: SummaryWriter, rounds: Sequence[Mapping[str, Any]]) -> None:
     tb.flush()
 
 
-def log_weights(tb: SummaryWriter, prefix: str, layers: Sequence[torch.Tensor], step: int) -> None:
+def log_weights(tb: SummaryWriter, prefix: str, layers: Sequence[np.ndarray], step: int) -> None:
     """A histogram per layer of `layers`' finite values, tagged `<prefix>/layer_<n>`; a layer
     with none (every weight pruned, or a member whose weights overflowed) gets no histogram."""
     for index, values in enumerate(layers):
-        finite = values[torch.isfinite(values)]
-        if finite.numel():
+        finite = np.isfinite(values)
+        # The values are copied only when some are not finite (a diverged member's weights).
+        values = values if finite.all() else values[finite]
+        if values.size:
             # 100 equal bins over the values' range: TensorBoard's fixed buckets end at 1e20,
             # and a diverged member's weights can lie beyond (then its binning finds none).
-            tb.add_histogram(f"{prefix}/layer_{index + 1}", finite, step, bins=100)
+            tb.add_histogram(f"{prefix}/layer_{index + 1}", values, step, bins=100)
 
 
 def log_layout(tb: SummaryWriter) -> None:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch.utils.tensorboard import SummaryWriter
 
@@ -67,7 +68,8 @@ class RunWriter:
             return
         rounds = [r for r in old.get("rounds", []) if r.get("epoch", start) < start]
         self.info, self._closed = {**info, "status": "running", "rounds": rounds}, False
-        tickets.keep_rounds(self.dir, [r["round"] for r in rounds])
+        # The masks.npz arrays stay in memory, so that a round's write need not read the file.
+        self._masks = tickets.keep_rounds(self.dir, [r["round"] for r in rounds])
         write_json(self.dir / "run.json", self.info)
         atomic_write(self.dir / "metrics.csv", self._kept_rows(start).encode())
         # The rows of the round under way, for its early-stopping epoch; a resumed run reloads them.
@@ -98,12 +100,14 @@ class RunWriter:
             if tag is not None:
                 self.tb.add_scalar(tag, row[column], int(row["epoch"]))
 
-    def end_round(self, entry: dict[str, Any], masks: Sequence[torch.Tensor] = ()) -> None:
+    def end_round(
+        self, entry: dict[str, Any], masks: Sequence[torch.Tensor | np.ndarray] = ()
+    ) -> None:
         """Record a finished round (remaining, per-layer remaining, test accuracy) in `run.json`
         and its `masks` (one per layer) in `masks.npz`; with validation, also its early-stopping
         epoch (least `val_loss`, Frankle & Carbin 2019) and the test accuracy there."""
         if masks:
-            tickets.save_round(self.dir, entry["round"], masks)
+            self._masks = tickets.save_round(self.dir, entry["round"], masks, self._masks)
         if "val_loss" in self.columns and self._round_rows:
             best = min(self._round_rows, key=lambda row: row["val_loss"])
             entry = entry | {

@@ -23,6 +23,8 @@ SUBMITIT += ["hydra.launcher.slurm.cpus_per_task=1"]
 # The files of a job folder that every launcher writes.
 JOB_FILES = {".hydra/config.yaml", ".hydra/hydra.yaml", ".hydra/overrides.yaml"}
 JOB_FILES |= {"masks.npz", "metrics.csv", "run.json", "train.log", "tb"}
+# The lock of the process that trains the run, and who that is (lottery_init.ownership).
+JOB_FILES |= {".lock", ".owner"}
 
 
 def sweep(sweep_dir, *overrides: str) -> str:
@@ -43,7 +45,7 @@ def job_files(job_dir) -> set[str]:
 @pytest.fixture(scope="module")
 def basic_sweep(tmp_path_factory, mnist_raw):
     sweep_dir = tmp_path_factory.mktemp("basic")
-    sweep(sweep_dir)
+    sweep(sweep_dir, "hydra/launcher=basic")
     return sweep_dir
 
 
@@ -159,7 +161,7 @@ def test_seed_paper_experiment_is_the_studys_grid_on_the_population_launcher():
 
 def test_rerunning_a_finished_basic_sweep_trains_nothing_again(basic_sweep):
     written = {job: (basic_sweep / job / "metrics.csv").stat().st_mtime_ns for job in JOBS}
-    sweep(basic_sweep)
+    sweep(basic_sweep, "hydra/launcher=basic")
     assert {job: (basic_sweep / job / "metrics.csv").stat().st_mtime_ns for job in JOBS} == written
 
 
