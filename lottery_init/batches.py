@@ -43,8 +43,12 @@ class PopulationBatches:
         batch_size: int,
         gens: list[torch.Generator],
         chunk: int = 1,
+        ahead: bool | None = None,
     ) -> None:
         self.x, self.y, self.batch_size, self.gens, self.chunk = x, y, batch_size, gens, chunk
+        # Drawing ahead pays where the training runs on a GPU and the CPU cores wait; on the CPU
+        # the draw competes with training for the cores (a run's epochs took 25% longer here).
+        self.ahead = x.is_cuda if ahead is None else ahead
         self._ahead: tuple[list[torch.Tensor], Future, list[torch.Generator]] | None = None
 
     def __len__(self) -> int:
@@ -53,7 +57,8 @@ class PopulationBatches:
 
     def orders(self) -> torch.Tensor:
         """This epoch's orders on the data's device, drawn ahead during the last epoch where the
-        generators are still where that draw began; then the next epoch's draw starts."""
+        generators are still where that draw began; then the next epoch's draw starts (with
+        `ahead`, by default where the data is on a GPU)."""
         pin = self.x.is_cuda
         ahead, self._ahead = self._ahead, None
         states = [g.get_state() for g in self.gens]
@@ -65,9 +70,10 @@ class PopulationBatches:
                 g.set_state(done.get_state())
         else:
             orders = draw_orders(self.gens, len(self.y), pin)
-        spare = copies(self.gens)
-        future = _AHEAD.submit(draw_orders, spare, len(self.y), pin)
-        self._ahead = ([g.get_state() for g in self.gens], future, spare)
+        if self.ahead:
+            spare = copies(self.gens)
+            future = _AHEAD.submit(draw_orders, spare, len(self.y), pin)
+            self._ahead = ([g.get_state() for g in self.gens], future, spare)
         return orders.to(self.x.device, non_blocking=True)
 
     def __iter__(self) -> Iterator[list[Batch]]:

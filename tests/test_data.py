@@ -53,7 +53,7 @@ def test_normalize_uses_the_mnist_mean_and_std():
 def test_orders_drawn_ahead_are_the_orders_the_generators_draw_one_epoch_at_a_time():
     x, y = torch.zeros(30, 1), torch.arange(30)
     gens, alone = [generator(s, "data") for s in (0, 1)], [generator(s, "data") for s in (0, 1)]
-    loader = PopulationBatches(x, y, 30, gens, chunk=1)
+    loader = PopulationBatches(x, y, 30, gens, chunk=1, ahead=True)
     for _ in range(3):
         [[(_, drawn)]] = list(loader)
         assert torch.equal(drawn, torch.stack([torch.randperm(30, generator=g) for g in alone]))
@@ -68,8 +68,9 @@ def test_orders_drawn_ahead_are_dropped_when_the_generators_are_restored():
     x, y = torch.zeros(30, 1), torch.arange(30)
     gen = generator(0, "data")
     start = gen.get_state()
-    loader = PopulationBatches(x, y, 30, [gen], chunk=1)
+    loader = PopulationBatches(x, y, 30, [gen], chunk=1, ahead=True)
     [[(_, first)]] = list(loader)
+    assert loader._ahead is not None  # the next epoch's orders are being drawn
     gen.set_state(start)  # as a checkpoint's state, loaded after the draw ahead began
     [[(_, again)]] = list(loader)
     assert torch.equal(first, again)

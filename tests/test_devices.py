@@ -140,23 +140,23 @@ def test_a_folder_trained_on_another_kind_of_device_is_refused(tmp_path):
     assert "trained on cpu and this sweep trains on cuda" in reason
 
 
-def test_growing_a_cpu_sweep_on_a_gpu_stops_before_any_training(tmp_path, mnist_raw):
-    args = [*TINY, "epochs=1", "prune.every_n_epochs=1", "seed=0", f"hydra.sweep.dir={tmp_path}"]
-    args += ["hydra/launcher=population", "report=false"]
-    cmd = [sys.executable, "-m", "lottery_init.train", "--multirun", *args]
-    assert subprocess.run(cmd, cwd=ROOT, capture_output=True).returncode == 0
-    # The same sweep on a GPU: the folder's run says cpu, so the checked sweeper refuses it.
-    gpu_args = [a if a != "trainer=cpu" else "trainer=default" for a in args]
-    gpu_args += ["hydra.launcher.devices=[cuda:0]"]
+def test_growing_a_cpu_sweep_on_a_gpu_stops_before_any_training(tmp_path):
+    # A run the sweep trained on the CPU (conflict reads the device before the config).
+    (tmp_path / "xavier_normal_s0").mkdir()
+    record = {"config": {}, "device": {"type": "cpu"}, "status": "done"}
+    (tmp_path / "xavier_normal_s0" / "run.json").write_text(json.dumps(record))
+    args = ["data.train_size=600", "data.test_size=200", "epochs=1", "prune.every_n_epochs=1"]
+    args += ["seed=0,1", "report=false", f"hydra.sweep.dir={tmp_path}"]
+    args += ["hydra.launcher.devices=[cuda:0]"]  # the same sweep, grown on a GPU
     done = subprocess.run(
-        [sys.executable, "-m", "lottery_init.train", "--multirun", *gpu_args],
+        [sys.executable, "-m", "lottery_init.train", "--multirun", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
     )
     assert done.returncode != 0
     assert "trained on cpu and this sweep trains on cuda" in done.stderr
-    assert "Traceback" not in done.stderr
+    assert "Traceback" not in done.stderr and not (tmp_path / "xavier_normal_s1").exists()
 
 
 def test_runs_with_and_without_tf32_never_share_a_folder(tmp_path):

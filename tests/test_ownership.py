@@ -9,9 +9,10 @@ import time
 
 from helpers import TINY
 
-from lottery_init.config import ROOT
+from lottery_init.config import ROOT, compose
 from lottery_init.ownership import OWNER, Unlocked, claim
 from lottery_init.results import read_run
+from lottery_init.train import train
 
 # Long enough (about 20 s here) for a second command to start while the first one trains.
 GRID = ["init=xavier_normal,kaiming_uniform", "seed=0,1", "epochs=40", "report=false"]
@@ -61,10 +62,12 @@ def test_a_single_run_in_a_folder_another_process_trains_stops_before_training(t
 
 
 def test_a_single_run_never_resumes_a_run_of_another_config(tmp_path, mnist_raw):
-    cmd = [sys.executable, "-m", "lottery_init.train", *TINY, "epochs=1", "prune.every_n_epochs=1"]
-    cmd.append(f"hydra.run.dir={tmp_path}")
-    subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, timeout=120)
-    done = subprocess.run([*cmd, "lr=0.01"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    overrides = [*TINY, "epochs=1", "prune.every_n_epochs=1"]
+    train(compose(overrides), tmp_path)
+    cmd = [sys.executable, "-m", "lottery_init.train", *overrides, "lr=0.01"]
+    done = subprocess.run(
+        [*cmd, f"hydra.run.dir={tmp_path}"], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert "holds a run of another config (lr: 0.0012 there, 0.01 now)" in done.stderr
     assert "Resume a run with the command that started it" in done.stderr
