@@ -1,16 +1,16 @@
 """One owner per run: a second command on a folder never trains what the first one trains."""
 
-import os
 import signal
 import socket
 import subprocess
 import sys
 import time
 
+import pytest
 from helpers import TINY
 
 from lottery_init.config import ROOT, compose
-from lottery_init.ownership import OWNER, Unlocked, claim
+from lottery_init.ownership import OWNER, Unlocked, claim, own_run
 from lottery_init.results import read_run
 from lottery_init.train import train
 
@@ -48,42 +48,45 @@ def test_a_second_sweep_on_the_same_folder_leaves_the_runs_the_first_one_trains(
     assert all(read_run(tmp_path / name)["status"] == "done" for name in NAMES)
 
 
-def test_a_single_run_in_a_folder_another_process_trains_stops_before_training(tmp_path):
-    lock = claim(tmp_path)
-    try:
-        cmd = [sys.executable, "-m", "lottery_init.train", *TINY, f"hydra.run.dir={tmp_path}"]
-        done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
-    finally:
-        lock.release()
-    assert done.returncode == 1 and "Traceback" not in done.stderr
-    holder = f"{socket.gethostname()}, process {os.getpid()}"
-    assert f"{tmp_path} is being trained by {holder}; wait for it to end" in done.stderr
-    assert not (tmp_path / "metrics.csv").exists()
-
-
-def test_a_single_run_never_resumes_a_run_of_another_config(tmp_path, mnist_raw):
-    overrides = [*TINY, "epochs=1", "prune.every_n_epochs=1"]
-    train(compose(overrides), tmp_path)
-    cmd = [sys.executable, "-m", "lottery_init.train", *overrides, "lr=0.01"]
-    done = subprocess.run(
-        [*cmd, f"hydra.run.dir={tmp_path}"], cwd=ROOT, capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 1 and "Traceback" not in done.stderr
-    assert "holds a run of another config (lr: 0.0012 there, 0.01 now)" in done.stderr
-    assert "Resume a run with the command that started it" in done.stderr
-    assert read_run(tmp_path)["config"]["lr"] == 0.0012
-
-
-def test_a_killed_owner_leaves_its_folder_free(tmp_path):
+def holding(folder, seconds: float = 60) -> subprocess.Popen:
+    """Another process that holds `folder`'s lock for `seconds` (returned once it does)."""
     # The holder keeps its lock object: a lock let go of is released.
-    code = f"from lottery_init.ownership import claim; held = claim({str(tmp_path)!r}); print(1)"
+    code = f"from lottery_init.ownership import claim; held = claim({str(folder)!r}); print(1)"
     holder = subprocess.Popen(
-        [sys.executable, "-u", "-c", f"{code}; import time; time.sleep(60)"],
+        [sys.executable, "-u", "-c", f"{code}; import time; time.sleep({seconds})"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,
     )
     assert holder.stdout.readline().strip() == "1"
+    return holder
+
+
+def test_a_single_run_in_a_folder_another_process_trains_stops_before_training(tmp_path):
+    holder = holding(tmp_path)
+    try:
+        with pytest.raises(ValueError) as error:
+            own_run(tmp_path, compose(TINY))
+    finally:
+        holder.kill()
+        holder.wait()
+    who = f"{socket.gethostname()}, process {holder.pid}"
+    assert str(error.value).startswith(f"{tmp_path} is being trained by {who}; wait for it")
+
+
+def test_a_single_run_never_resumes_a_run_of_another_config(tmp_path, mnist_raw):
+    overrides = [*TINY, "epochs=1", "prune.every_n_epochs=1"]
+    train(compose(overrides), tmp_path)
+    with pytest.raises(ValueError) as error:
+        own_run(tmp_path, compose([*overrides, "lr=0.01"]))
+    assert "holds a run of another config (lr: 0.0012 there, 0.01 now)" in str(error.value)
+    assert "Resume a run with the command that started it" in str(error.value)
+    lock = own_run(tmp_path, compose(overrides))  # the same config resumes
+    lock.release()
+
+
+def test_a_killed_owner_leaves_its_folder_free(tmp_path):
+    holder = holding(tmp_path)
     assert claim(tmp_path) is None
     holder.send_signal(signal.SIGKILL)
     holder.wait()
@@ -100,3 +103,13 @@ def test_a_folder_this_process_holds_it_may_claim_again(tmp_path):
         assert isinstance(again, Unlocked)
     finally:
         lock.release()
+
+
+def test_a_claim_that_waits_gets_the_folder_when_its_owner_ends(tmp_path):
+    holder = holding(tmp_path, seconds=1)
+    start = time.monotonic()
+    lock = claim(tmp_path, wait=True)  # as hydra.sweeper.wait_for_owners=true does
+    # It returned once the owner had ended, a second after taking the folder.
+    assert time.monotonic() - start > 0.5 and lock is not None
+    lock.release()
+    holder.wait()
