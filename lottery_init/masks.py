@@ -1,5 +1,6 @@
 """Pruning maths for a stacked population: scores, masks and what remains (pure functions)."""
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -91,11 +92,12 @@ def prunable(module: nn.Module) -> list[nn.Parameter]:
 _BITS = torch.tensor([128, 64, 32, 16, 8, 4, 2, 1], dtype=torch.uint8)
 
 
-def pack_mask(mask: torch.Tensor) -> torch.Tensor:
-    """A boolean mask as uint8 bytes, 8 entries each, row-major (its shape is kept elsewhere)."""
-    flat = mask.detach().reshape(-1).to("cpu", torch.uint8)
-    padded = torch.cat([flat, flat.new_zeros(-len(flat) % 8)]).view(-1, 8)
-    return (padded * _BITS).sum(dim=1, dtype=torch.uint8)
+def pack_mask(mask: torch.Tensor | np.ndarray) -> torch.Tensor:
+    """A boolean mask as uint8 bytes, 8 entries each, row-major (its shape is kept elsewhere),
+    in numpy's `packbits` order: numpy packs in microseconds what torch arithmetic takes
+    milliseconds for."""
+    array = mask.numpy(force=True) if isinstance(mask, torch.Tensor) else np.asarray(mask)
+    return torch.from_numpy(np.packbits(array.reshape(-1)))
 
 
 def unpack_mask(packed: torch.Tensor, shape: torch.Size | tuple[int, ...]) -> torch.Tensor:

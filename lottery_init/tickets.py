@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from lottery_init.files import atomic_write
-from lottery_init.masks import unpack_mask
+from lottery_init.masks import pack_mask, unpack_mask
 
 MASKS = "masks.npz"
 # A run's masks.npz arrays by name, as `keep_rounds` and `save_round` return them.
@@ -39,13 +39,6 @@ def _save(run_dir: Path, entries: Entries) -> None:
     atomic_write(Path(run_dir) / MASKS, buffer.getvalue())
 
 
-def pack(mask: torch.Tensor | np.ndarray) -> np.ndarray:
-    """A boolean mask as bytes of 8 entries, row-major: the bytes of `masks.pack_mask`, from
-    numpy's `packbits`, which takes microseconds where torch's arithmetic takes milliseconds."""
-    array = mask.numpy(force=True) if isinstance(mask, torch.Tensor) else np.asarray(mask)
-    return np.packbits(array.reshape(-1))
-
-
 def save_round(
     run_dir: Path,
     round_: int,
@@ -58,7 +51,7 @@ def save_round(
     read again."""
     entries = dict(_entries(run_dir) if entries is None else entries)
     for layer, mask in enumerate(masks):
-        entries[_key(round_, layer)] = pack(mask)
+        entries[_key(round_, layer)] = pack_mask(mask).numpy()
         entries[f"shape/layer_{layer}"] = np.array(mask.shape)
     _save(run_dir, entries)
     return entries

@@ -90,8 +90,7 @@ def wait(
     outcomes: dict[int, list[dict] | Exception] = {}
     while len(outcomes) < len(labels):
         if turns is not None:
-            turns.start()
-            jobs = turns.jobs
+            turns.start()  # it fills in `jobs`, its own list, as it starts them
         for k, job in enumerate(jobs):
             if k in outcomes:
                 continue
@@ -127,7 +126,7 @@ def train_as_jobs(
         return wait(jobs, [p.label for p in populations], turns)
     except KeyboardInterrupt:
         if kind == "submitit_local":
-            for job in turns.jobs if turns else jobs:
+            for job in jobs:
                 if job is not None:
                     job.cancel()
         else:
@@ -145,11 +144,8 @@ def start(
     """Submit the populations' jobs: on Slurm all at once (after checking that none of their
     runs is still trained); locally on the CPU all at once, on GPUs as each gets one of its
     own (then None stands for a job not yet started, and the turns start it)."""
-    ex, cpus, root = (
-        executor(kind, jobs_folder, slurm),
-        slurm["cpus_per_task"],
-        Path(jobs_folder).parent,
-    )
+    ex, cpus = executor(kind, jobs_folder, slurm), slurm["cpus_per_task"]
+    root = Path(jobs_folder).parent
     if kind == "slurm":
         refuse_if_still_active(root, jobs_folder, [d for p in populations for d in p.run_dirs])
         jobs = submit(ex, populations, cpus, fit)
