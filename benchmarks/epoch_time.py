@@ -25,9 +25,7 @@ from omegaconf import DictConfig, OmegaConf
 from torch import nn
 from torch.nn import functional as F
 
-from lottery_init import mnist
 from lottery_init.config import compose, data_dir
-from lottery_init.data import normalize
 from lottery_init.initializers import InitMethod, initialize_member
 from lottery_init.models import LeNet
 from lottery_init.recorder import RunRecorder
@@ -41,19 +39,15 @@ OVERRIDES += ["+trainer.enable_progress_bar=false"]
 
 
 def mnist_tensors(cfg: DictConfig) -> tuple[torch.Tensor, ...]:
-    """Training and test images `[N, 784]` and labels, as the data module prepares them."""
-    raw = mnist.load(data_dir(cfg.data.data_dir))
-    return (
-        normalize(raw["train_x"]),
-        raw["train_y"].long(),
-        normalize(raw["test_x"]),
-        raw["test_y"].long(),
-    )
+    """Training and test images `[N, 1, 28, 28]` and labels, from the run's data module."""
+    data = instantiate(cfg.data, seeds=[cfg.seed], data_dir=data_dir(cfg.data.data_dir))
+    data.setup()
+    return data.train_x, data.train_y, data.test_x, data.test_y
 
 
 def linear_epochs(epochs: int = 2) -> float:
     """Seconds of the last of `epochs` epochs of a plain loop over `nn.Linear` layers."""
-    x, y, test_x, test_y = mnist_tensors(compose(OVERRIDES))
+    x, y, test_x, test_y = (t.flatten(1) for t in mnist_tensors(compose(OVERRIDES)))
     slope = 0.05
     model = nn.Sequential(
         nn.Linear(784, 300),

@@ -14,12 +14,11 @@ import time
 from pathlib import Path
 
 import torch
+from hydra.utils import instantiate
 from torch.nn import functional as F
 
-from lottery_init import mnist
 from lottery_init.batches import PopulationBatches
 from lottery_init.config import ROOT, compose
-from lottery_init.data import normalize
 from lottery_init.initializers import InitMethod, initialize_member
 from lottery_init.models import LeNet
 from lottery_init.results import read_metrics
@@ -37,8 +36,9 @@ def synchronize(device: torch.device) -> None:
 
 def plain_seconds(population: int, steps: int, device: torch.device) -> float:
     """Seconds for `steps` steps of a plain stacked loop (the second of two such epochs)."""
-    raw = mnist.load(ROOT / "data")
-    x, y = normalize(raw["train_x"]).to(device), raw["train_y"].long().to(device)
+    data = instantiate(compose().data, seeds=[0], data_dir=ROOT / "data")
+    data.setup()
+    x, y = data.train_x.to(device), data.train_y.to(device)
     model = LeNet(population).to(device)
     method = InitMethod("xavier_normal", "xavier", "normal")
     for member in range(population):

@@ -20,7 +20,7 @@ METRICS = [
 ]
 # What sets a run apart in the HParams table besides init and seed: the learning rate and the
 # controls (random pruning, reinitialization). Five in all, the number the table shows unasked.
-HPARAMS = ("lr", "prune.method", "prune.rewind")
+HPARAMS = ("data.name", "lr", "prune.method", "prune.rewind")
 # Every chart of a layout draws each run as a line, so runs are compared on one chart.
 LAYOUT = {
     "tickets": {

@@ -37,6 +37,10 @@ def load(path: Path, mmap: bool = False) -> dict[str, Any]:
     return torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
 
 
+# Classes whose name keys state in a checkpoint, by their names before and after a rename.
+RENAMED = {"MNISTDataModule": "ImageDataModule"}
+
+
 class AtomicCheckpointIO(TorchCheckpointIO):
     """Lightning checkpoints written atomically (a killed process never leaves half of one) and
     loaded with `weights_only=True` (a planted file cannot run code)."""
@@ -52,7 +56,13 @@ class AtomicCheckpointIO(TorchCheckpointIO):
     def load_checkpoint(
         self, path: str | Path, map_location: Any = None, weights_only: bool | None = None
     ) -> dict[str, Any]:
-        return load(Path(path))
+        checkpoint = load(Path(path))
+        # Lightning keys the datamodule's state (the members' data orders) by its class name;
+        # checkpoints written before the data contract hold it under the old name.
+        for old, new in RENAMED.items():
+            if old in checkpoint:
+                checkpoint.setdefault(new, checkpoint.pop(old))
+        return checkpoint
 
 
 class CheckpointCadence(pl.Callback):

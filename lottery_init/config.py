@@ -10,6 +10,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
 from lottery_init import schema  # noqa: F401 (registers `train_schema` with Hydra)
+from lottery_init.data.module import READERS
 from lottery_init.devices import ACCELERATORS, FP32
 from lottery_init.initializers import InitMethod
 from lottery_init.masks import METHODS, SCOPES
@@ -69,12 +70,25 @@ def validate(cfgs: Sequence[DictConfig]) -> None:
                 raise ValueError(
                     f"data.{key} must be a positive number of images, or null for all; got {value}."
                 )
-        n_train, n_val = cfg.data.train_size or 60_000, cfg.data.val_size
+        _check_data(cfg.data)
+        n_train, n_val = cfg.data.train_size or cfg.data.sizes.train, cfg.data.val_size
         if n_val is not None and not 0 < n_val < n_train:
             raise ValueError(f"data.val_size must lie in (0, {n_train}), got {n_val}.")
     shared = [without_members(cfg) for cfg in cfgs]
     if any(s != shared[0] for s in shared):
         raise ValueError("population members may differ only in init and seed.")
+
+
+def _check_data(data: DictConfig) -> None:
+    """A dataset lottery_init can read, with one mean and std per channel."""
+    if data.name not in READERS:
+        raise ValueError(f"data.name must be one of {tuple(READERS)}, got {data.name!r}.")
+    channels = data.shape[0]
+    if len(data.mean) != channels or len(data.std) != channels:
+        raise ValueError(
+            f"data.mean and data.std must hold one value per channel ({channels}), "
+            f"got {list(data.mean)} and {list(data.std)}."
+        )
 
 
 def _check_trainer(trainer: DictConfig) -> None:

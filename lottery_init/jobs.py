@@ -1,5 +1,6 @@
 """A sweep job's folder: named by what the job is, and reused only by a job of the same config."""
 
+import functools
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -7,10 +8,13 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from lottery_init.config import ROOT
 from lottery_init.results import read_run
 
 # Settings that cannot change a run's numbers, so a finished run is reused whatever they say.
 NOT_RESULTS = ("report", "checkpoint")
+# `_target_` paths of classes that moved, old to new, so a sweep written before a move grows.
+MOVED = {"lottery_init.data.MNISTDataModule": "lottery_init.data.ImageDataModule"}
 # Characters a folder name keeps; any other becomes "-" (a path separator, brackets, quotes).
 UNSAFE = re.compile(r"[^\w.=+-]")
 
@@ -50,14 +54,27 @@ def conflict(run_dir: Path, run_cfg: DictConfig, device_kind: str | None = None)
             f"{run_dir} holds a run trained on {trained_on} and this sweep trains on "
             f"{device_kind}, where its numbers would differ"
         )
-    old = _flat(info["config"])
+    old = _before_added_keys() | _flat(info["config"])
+    old = {k: MOVED.get(v, v) if k.endswith("_target_") else v for k, v in old.items()}
     new = _flat(OmegaConf.to_container(run_cfg, resolve=True))
-    keys = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
+    # Shallow keys first: `data.name` says more than the dataset's file sums under it.
+    differ = [k for k in old.keys() | new.keys() if old.get(k) != new.get(k)]
+    keys = sorted(differ, key=lambda k: (k.count("."), k))
     if not keys:
         return None
     changes = ", ".join(f"{k}: {old.get(k)} there, {new.get(k)} now" for k in keys[:3])
     more = f" and {len(keys) - 3} more" if len(keys) > 3 else ""
     return f"{run_dir} holds a run of another config ({changes}{more})"
+
+
+@functools.cache
+def _before_added_keys() -> dict[str, Any]:
+    """Keys added to the run config after runs were first recorded, with the values that give
+    what runs without them did: a run.json without `data.name` was trained on MNIST, whose facts
+    are `conf/data/mnist.yaml`, with a model of MNIST's input shape and classes."""
+    mnist = OmegaConf.to_container(OmegaConf.load(ROOT / "conf" / "data" / "mnist.yaml"))
+    model = {"input_shape": mnist["shape"], "num_classes": mnist["classes"]}
+    return {"tf32": False} | _flat(mnist, "data.") | _flat(model, "model.")
 
 
 def _flat(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:

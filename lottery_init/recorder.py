@@ -2,8 +2,9 @@
 
 import math
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 import numpy as np
 import pytorch_lightning as pl
@@ -34,8 +35,13 @@ class RunRecorder(pl.Callback):
     `host_seconds` adds up the time spent after each row's timing point, by kind: `files` (rows,
     round tables, masks) and `histograms` (TensorBoard's, θ₀'s included), for benchmarks."""
 
-    def __init__(self, writers: list[RunWriter], pruning: IterativeMagnitudePruning) -> None:
-        self.writers, self.pruning = writers, pruning
+    def __init__(
+        self,
+        writers: list[RunWriter],
+        pruning: IterativeMagnitudePruning,
+        data_record: Callable[[], dict[str, Any]] | None = None,
+    ) -> None:
+        self.writers, self.pruning, self.data_record = writers, pruning, data_record
         self.host_seconds = {"files": 0.0, "histograms": 0.0}
         self._start = time.perf_counter()
 
@@ -47,6 +53,13 @@ class RunRecorder(pl.Callback):
             yield
         finally:
             self.host_seconds[kind] += time.perf_counter() - start
+
+    def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
+        """Record in each `run.json` the dataset and the files read (the data is set up by now)."""
+        if self.data_record is not None:
+            record = self.data_record()
+            for writer in self.writers:
+                writer.update(data=record)
 
     def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         """Histograms of each member's θ₀ per layer, once, at the start of a fresh run."""

@@ -120,6 +120,11 @@ class RunWriter:
         write_json(self.dir / "run.json", self.info)
         board.log_round(self.tb, self.info["rounds"])
 
+    def update(self, **fields: Any) -> None:
+        """Add `fields` to `run.json`."""
+        self.info |= fields
+        write_json(self.dir / "run.json", self.info)
+
     @property
     def closed(self) -> bool:
         """Whether the run has been marked `done` or `failed`."""

@@ -26,7 +26,18 @@ class InitSchema:
 
 @dataclass
 class DataSchema:
+    """A `conf/data/*.yaml` file (a dataset's facts) and how `conf/train.yaml` serves it."""
+
     _target_: str = MISSING
+    name: str = MISSING
+    shape: list[int] = MISSING
+    classes: int = MISSING
+    sizes: dict[str, int] = MISSING
+    mean: list[float] = MISSING
+    std: list[float] = MISSING
+    md5: dict[str, str] = MISSING
+    url: str | None = None
+    download_md5: dict[str, str] = field(default_factory=dict)
     data_dir: str = MISSING
     batch_size: int = MISSING
     eval_batch_size: int = 10_000
@@ -39,6 +50,8 @@ class DataSchema:
 @dataclass
 class ModelSchema:
     _target_: str = MISSING
+    input_shape: list[int] = MISSING  # the dataset's image shape
+    num_classes: int = MISSING  # the dataset's classes
     hidden: list[int] = field(default_factory=lambda: [300, 100])
     negative_slope: float = 0.05
 

@@ -115,7 +115,7 @@ def train_population(
     # Callbacks run in this order: the checkpoint follows the epoch's rows, so a resumed run
     # never misses a row (rows after its checkpoint are dropped on resume).
     checkpoint = CheckpointCadence(checkpoint_dir, cfgs[0].checkpoint.every_seconds)
-    callbacks = [pruning, RunRecorder(writers, pruning), checkpoint, *callbacks]
+    callbacks = [pruning, RunRecorder(writers, pruning, datamodule.record), checkpoint, *callbacks]
     if trainer_kwargs.get("enable_progress_bar", cfgs[0].trainer.get("enable_progress_bar", True)):
         shown = progress(lambda: pruning.kept)
         callbacks.append(shown)

@@ -1,19 +1,33 @@
 """Shared fixtures."""
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pytest
+from omegaconf import OmegaConf
 
-from lottery_init import mnist
-from lottery_init.config import ROOT
+from lottery_init.config import ROOT, compose
+from lottery_init.data import mnist
+from lottery_init.data.dataset import Dataset, dataset_of
 
 
 @pytest.fixture(scope="session")
 def mnist_raw() -> Path:
     """The verified MNIST raw folder under the repository's data directory (fetched once)."""
-    return mnist.prepare(ROOT / "data")
+    return mnist.prepare(ROOT / "data", dataset_of(compose(["data=mnist"]).data))
+
+
+def stated(name: str) -> Dataset:
+    """The Dataset that `conf/data/<name>.yaml` states (MD5 tables, sizes, url, mean, std)."""
+    return dataset_of(OmegaConf.load(ROOT / "conf" / "data" / f"{name}.yaml"))
+
+
+@pytest.fixture(name="stated", scope="session")
+def stated_fixture() -> Callable[[str], Dataset]:
+    """`stated(name)`: the Dataset of `conf/data/<name>.yaml`; tests patch its tables with
+    `dataclasses.replace`."""
+    return stated
 
 
 class Measured:

@@ -7,9 +7,9 @@ import pytest
 import torch
 from helpers import TINY, TinyData, composed, tiny_trainer
 from test_callback import Probe, tiny_module
+from test_data import image_module
 
 from lottery_init.config import compose, run_config, validate
-from lottery_init.data import MNISTDataModule
 from lottery_init.initializers import InitMethod, initialize_member, reinitialize
 from lottery_init.masks import magnitude_masks, prune_masks, prune_scores
 from lottery_init.models import LeNet
@@ -99,7 +99,7 @@ def test_late_rewinding_restores_the_epoch_k_weights_exactly():
 
 def test_reinit_rewinds_the_survivors_to_a_fresh_draw_of_the_same_method():
     module, pruning, probe = fit(4, rewind="reinit")
-    fresh = LeNet(1, in_features=20, hidden=[12, 8], num_classes=3)
+    fresh = LeNet(1, input_shape=[20], hidden=[12, 8], num_classes=3)
     reinitialize(fresh, [XAVIER], [0], round_=1)
     rewound = probe.params[2][0]
     assert torch.equal(rewound, fresh.layers[0].weight.detach() * pruning.masks[0])
@@ -108,7 +108,8 @@ def test_reinit_rewinds_the_survivors_to_a_fresh_draw_of_the_same_method():
 
 def test_the_validation_split_is_disjoint_from_training_and_the_same_for_every_seed(mnist_raw):
     def split(seeds):
-        data = MNISTDataModule(seeds, mnist_raw.parents[1], train_size=3000, val_size=500)
+        sizes = ("data.train_size=3000", "data.val_size=500")
+        data = image_module(seeds, mnist_raw.parents[1], *sizes)
         data.setup()
         return data.split
 

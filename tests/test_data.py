@@ -3,8 +3,16 @@
 import torch
 
 from lottery_init.batches import PopulationBatches
-from lottery_init.data import EVAL_ROWS, MNISTDataModule, normalize
+from lottery_init.config import compose
+from lottery_init.data.dataset import dataset_of, normalize
+from lottery_init.data.module import EVAL_ROWS, ImageDataModule
 from lottery_init.seeding import generator
+
+
+def image_module(seeds: list[int], data_dir, *overrides: str) -> ImageDataModule:
+    """The data module a run of `overrides` builds (MNIST by default), reading `data_dir`."""
+    data = {k: v for k, v in compose(overrides).data.items() if k not in ("_target_", "data_dir")}
+    return ImageDataModule(seeds, data_dir, **data)
 
 
 def batches(seeds: list[int], n: int = 50, batch: int = 7, chunk: int = 3) -> list:
@@ -45,9 +53,9 @@ def test_chunks_cover_the_epoch():
 
 
 def test_normalize_uses_the_mnist_mean_and_std():
-    images = torch.tensor([[[0, 255]]], dtype=torch.uint8)
-    expected = torch.tensor([[(0 - 0.1307) / 0.3081, (1 - 0.1307) / 0.3081]])
-    torch.testing.assert_close(normalize(images), expected)
+    images = torch.tensor([[[[0, 255]]]], dtype=torch.uint8)
+    expected = torch.tensor([[[[(0 - 0.1307) / 0.3081, (1 - 0.1307) / 0.3081]]]])
+    torch.testing.assert_close(normalize(images, dataset_of(compose().data)), expected)
 
 
 def test_orders_drawn_ahead_are_the_orders_the_generators_draw_one_epoch_at_a_time():
@@ -77,7 +85,7 @@ def test_orders_drawn_ahead_are_dropped_when_the_generators_are_restored():
 
 
 def test_a_large_population_evaluates_the_test_set_in_slices():
-    module = MNISTDataModule(seeds=list(range(200)), data_dir=".")
+    module = image_module(list(range(200)), ".")
     module.test_x, module.test_y = torch.zeros(10_000, 4), torch.arange(10_000)
     [loader] = module.val_dataloader()
     blocks = [y for _, y in loader]

@@ -46,7 +46,7 @@ def test_a_worker_frees_a_finished_population_before_the_next(tmp_path, mnist_ra
 def test_a_fit_gives_the_stop_signals_back_as_they_were(tmp_path):
     for signum in STOP_SIGNALS:
         signal.signal(signum, signal.SIG_DFL)
-    model = LeNet(1, in_features=20, hidden=[12, 8], num_classes=3)
+    model = LeNet(1, input_shape=[20], hidden=[12, 8], num_classes=3)
     cadence = CheckpointCadence(tmp_path, every_seconds=1000)
     tiny_trainer(1, [cadence]).fit(LotteryModule(model), datamodule=TinyData([0]))
     # Not Lightning's handlers, which would keep its Trainer alive and SIGTERM ignored.

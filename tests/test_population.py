@@ -20,7 +20,7 @@ METHODS = [
 
 
 def trained(members: list[tuple[InitMethod, int]]) -> LeNet:
-    model = LeNet(len(members), in_features=20, hidden=[12, 8], num_classes=3)
+    model = LeNet(len(members), input_shape=[20], hidden=[12, 8], num_classes=3)
     for i, (method, seed) in enumerate(members):
         initialize_member(model, i, method, seed)
     pruning = IterativeMagnitudePruning(rate=0.2, every_n_epochs=2)

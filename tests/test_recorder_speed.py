@@ -64,7 +64,7 @@ def test_histograms_from_numpy_are_those_of_the_finite_torch_values():
 
 def test_the_recorder_counts_its_files_and_histograms(tmp_path):
     torch.manual_seed(0)
-    module = LotteryModule(LeNet(2, in_features=20, hidden=[12, 8], num_classes=3), lr=0.01)
+    module = LotteryModule(LeNet(2, input_shape=[20], hidden=[12, 8], num_classes=3), lr=0.01)
     pruning = IterativeMagnitudePruning(rate=0.2, every_n_epochs=1)
     writers = [RunWriter(tmp_path / f"m{p}", {"init": "x", "seed": p}) for p in range(2)]
     recorder = RunRecorder(writers, pruning)

@@ -12,7 +12,7 @@ from omegaconf import OmegaConf
 from lottery_init.config import ROOT, compose
 from lottery_init.report import distributions, figures
 from lottery_init.report.claims import judge_all
-from lottery_init.report.command import init_methods, main, write_report
+from lottery_init.report.command import init_methods, main, write_report, write_reports
 from lottery_init.report.differences import differences
 from lottery_init.report.summary import pair_rounds, round_stats, thresholds
 from lottery_init.report.sweep import load_sweep
@@ -27,12 +27,20 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 
 def fake_run(
-    folder, init: str, seed: int, accs: list[float], status: str = "done", **prune
+    folder,
+    init: str,
+    seed: int,
+    accs: list[float],
+    status: str = "done",
+    dataset: str | None = None,
+    **prune,
 ) -> None:
-    """A run folder written through `results.py`, one epoch per round."""
+    """A run folder written through `results.py`, one epoch per round (on `dataset`, where
+    given; a run.json from before datasets were named otherwise)."""
     init_cfg = OmegaConf.to_container(OmegaConf.load(ROOT / "conf" / "init" / f"{init}.yaml"))
     config = {"init": {**init_cfg, "name": init}, "model": {"hidden": [300, 100]}, "prune": prune}
-    name = f"{init}_s{seed}" + "".join(f"_{v}" for v in prune.values())
+    config |= {"data": {"name": dataset}} if dataset is not None else {}
+    name = f"{dataset or ''}{init}_s{seed}" + "".join(f"_{v}" for v in prune.values())
     writer = RunWriter(folder / name, {"init": init, "seed": seed, "config": config})
     for r, acc in enumerate(accs):
         kept = 0.8**r
@@ -298,3 +306,15 @@ def test_early_stopping_accuracy_gets_its_own_table(tmp_path):
     assert early[0].mean == pytest.approx(0.92) and early[0].std == pytest.approx(math.sqrt(0.0008))
     text = summary_markdown(round_stats(load_sweep(tmp_path).usable), [], early)
     assert "early-stopping epoch" in text and "92.00 ± 2.83 (2)" in text
+
+
+def test_a_sweep_of_two_datasets_is_reported_apart(tmp_path):
+    for seed, accs in XAVIER.items():
+        fake_run(tmp_path, "xavier_normal", seed, accs, dataset="mnist")
+        fake_run(tmp_path, "xavier_normal", seed, [a - 0.1 for a in accs], dataset="fashion_mnist")
+    outs = write_reports(tmp_path)
+    assert outs == [tmp_path / "report" / "fashion_mnist", tmp_path / "report" / "mnist"]
+    with open(outs[0] / "summary.csv") as f:
+        fashion = {(r["init"], r["round"]): r for r in csv.DictReader(f)}
+    assert float(fashion[("xavier_normal", "0")]["mean_test_acc"]) == pytest.approx(0.82)
+    assert (outs[0] / "report.md").read_text().startswith(f"# Report: {tmp_path.name}, fashion")

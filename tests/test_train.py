@@ -88,6 +88,7 @@ def test_tensorboard_hparams_rank_runs_by_the_summary_metrics(tiny_run):
     assert start.hparams["init"].string_value == "xavier_normal"
     assert start.hparams["seed"].number_value == 0
     assert start.hparams["prune.method"].string_value == "magnitude"
+    assert start.hparams["data.name"].string_value == "mnist"
 
 
 def test_tensorboard_histograms_hold_theta0_and_each_rounds_surviving_weights(tiny_run):

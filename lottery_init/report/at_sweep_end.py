@@ -7,7 +7,7 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
-from lottery_init.report.command import write_report
+from lottery_init.report.command import write_reports
 
 log = logging.getLogger(__name__)
 
@@ -22,11 +22,12 @@ class ReportAtSweepEnd(Callback):
             return
         sweep_dir = Path(str(config.hydra.sweep.dir))
         try:
-            out = write_report(sweep_dir)
+            outs = write_reports(sweep_dir)
         except (Exception, SystemExit) as error:  # SystemExit: a sweep with no usable run.
             log.warning(
                 f"The report of {sweep_dir} was not written ({type(error).__name__}: {error}); "
                 f"the runs are unaffected. Try: python -m lottery_init.report {sweep_dir}"
             )
             return
-        print(f"report: {out / 'report.md'}")
+        for out in outs:
+            print(f"report: {out / 'report.md'}")

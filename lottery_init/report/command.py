@@ -1,7 +1,8 @@
 """`python -m lottery_init.report SWEEP_DIR`: a sweep's figures, tables and conclusions.
 
 Reads `run.json` and `metrics.csv` files only (any depth, any launcher, finished or not) and
-writes `SWEEP_DIR/report/`: tickets.png, differences.png, init_distributions.png,
+writes `SWEEP_DIR/report/` (one `report/<dataset>/` per dataset where runs of several datasets
+share the folder): tickets.png, differences.png, init_distributions.png,
 remaining.png, curves.png, summary.csv, pairs.csv, summary.md and report.md, and, where runs
 hold `masks.npz`, anatomy.png and overlap.png.
 """
@@ -18,7 +19,7 @@ from lottery_init.report.conclusions import conclusions
 from lottery_init.report.differences import differences
 from lottery_init.report.layer_scale import layer_scale_section
 from lottery_init.report.summary import round_stats, thresholds
-from lottery_init.report.sweep import Sweep, load_sweep
+from lottery_init.report.sweep import Sweep, load_sweep, read_runs
 from lottery_init.report.tables import power_table, summary_markdown, write_csv, write_pairs_csv
 
 FIGURES = {
@@ -67,13 +68,23 @@ def power_section(judged: list[tuple[Claim, list[Pair]]]) -> list[str]:
     ]
 
 
-def write_report(sweep_dir: Path, margin: float = MARGIN) -> Path:
-    """Write every figure and table of the sweep under `sweep_dir` into its `report/` folder."""
-    sweep = load_sweep(sweep_dir)
+def write_reports(sweep_dir: Path, margin: float = MARGIN) -> list[Path]:
+    """The sweep's report in `report/`, or, where it holds runs of several datasets, one report
+    per dataset in `report/<dataset>/`, so that no mean or test mixes datasets."""
+    datasets = sorted({run.dataset for run in read_runs(sweep_dir)})
+    if len(datasets) <= 1:
+        return [write_report(sweep_dir, margin)]
+    return [write_report(sweep_dir, margin, dataset) for dataset in datasets]
+
+
+def write_report(sweep_dir: Path, margin: float = MARGIN, dataset: str | None = None) -> Path:
+    """Write every figure and table of the sweep under `sweep_dir` (its runs of `dataset`,
+    when given) into its `report/` folder (`report/<dataset>/`)."""
+    sweep = load_sweep(sweep_dir, dataset)
     if not sweep.usable:
         raise SystemExit(f"No usable run under {sweep_dir}: no run.json that is running or done.")
-    out = Path(sweep_dir) / "report"
-    out.mkdir(exist_ok=True)
+    out = Path(sweep_dir) / "report" / (dataset or "")
+    out.mkdir(parents=True, exist_ok=True)
     stats = round_stats(sweep.usable)
     runs = [run for group in sweep.usable.values() for run in group]
     shapes = distributions.layer_shapes(runs[0].config)
@@ -94,7 +105,7 @@ def write_report(sweep_dir: Path, margin: float = MARGIN) -> Path:
     summary = summary_markdown(stats, thresholds(stats), early)
     (out / "summary.md").write_text(summary)
     seeds = len({r.seed for r in runs})
-    text = [f"# Report: {Path(sweep_dir).name}", ""]
+    text = [f"# Report: {Path(sweep_dir).name}, {runs[0].dataset}", ""]
     text += [f"{len(runs)} runs used ({len(sweep.usable)} init methods, {seeds} seeds).", ""]
     text += ["## Runs left out of the means", "", *left_out(sweep), ""]
     text += [line for name, caption in FIGURES.items() for line in (f"![{caption}]({name})", "")]
@@ -123,8 +134,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         "apart; methods count as equivalent when TOST shows their difference within ±margin)",
     )
     args = parser.parse_args(argv)
-    out = write_report(args.sweep_dir, args.margin / 100)
-    print(f"report written to {out}/ (start with report.md)")
+    for out in write_reports(args.sweep_dir, args.margin / 100):
+        print(f"report written to {out}/ (start with report.md)")
 
 
 if __name__ == "__main__":

@@ -12,9 +12,11 @@ from lottery_init.report.figures import panels
 
 
 def layer_shapes(config: dict) -> list[tuple[int, int]]:
-    """(fan_in, fan_out) of each layer of a run's LeNet."""
+    """(fan_in, fan_out) of each layer of a run's LeNet, on its dataset's images (MNIST's for
+    runs recorded before the model took its input shape from the dataset)."""
     model = config.get("model", {})
-    sizes = [784, *model.get("hidden", [300, 100]), 10]
+    inputs = math.prod(model.get("input_shape", [1, 28, 28]))
+    sizes = [inputs, *model.get("hidden", [300, 100]), model.get("num_classes", 10)]
     return list(zip(sizes, sizes[1:], strict=False))
 
 
@@ -22,7 +24,7 @@ def sampled_weights(
     method: InitMethod, shapes: list[tuple[int, int]], seed: int = 0
 ) -> list[np.ndarray]:
     """One member's θ₀ weights per layer, drawn by the project's own initializer."""
-    model = LeNet(1, shapes[0][0], [out for _, out in shapes[:-1]], shapes[-1][1])
+    model = LeNet(1, [shapes[0][0]], [out for _, out in shapes[:-1]], shapes[-1][1])
     initialize_member(model, 0, method, seed)
     return [layer.weight[0].detach().flatten().numpy() for layer in model.layers]
 

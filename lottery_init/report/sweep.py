@@ -21,6 +21,11 @@ class Run:
     reason: str | None = None
 
     @property
+    def dataset(self) -> str:
+        """The dataset's name (MNIST for runs recorded before the config named it)."""
+        return self.config.get("data", {}).get("name", "mnist")
+
+    @property
     def label(self) -> str:
         """The init method, plus the control or protocol variant when the run is one."""
         return f"{self.init} ({variant(self.config)})" if variant(self.config) else self.init
@@ -71,10 +76,11 @@ def read_runs(folder: str | Path) -> list[Run]:
     return sorted(runs, key=lambda r: (r.label, r.seed, str(r.dir)))
 
 
-def load_sweep(folder: str | Path) -> Sweep:
-    """The sweep under `folder`: failed runs, repeats and missing init × seed pairs are left
-    out and listed; unfinished runs count with the rounds they have completed."""
-    runs = read_runs(folder)
+def load_sweep(folder: str | Path, dataset: str | None = None) -> Sweep:
+    """The sweep under `folder` (its runs of `dataset`, when given): failed runs, repeats and
+    missing init × seed pairs are left out and listed; unfinished runs count with the rounds
+    they have completed."""
+    runs = [r for r in read_runs(folder) if dataset is None or r.dataset == dataset]
     usable: dict[str, list[Run]] = {}
     left_out: list[tuple[str, int, str]] = []
     seen: set[tuple[str, int]] = set()

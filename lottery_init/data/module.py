@@ -1,15 +1,25 @@
-"""MNIST as device-resident tensors, served as `[P, B, 784]` batches with one shuffle per member."""
+"""A dataset as device-resident tensors, served as `[P, B, C, H, W]` batches with one shuffle per
+member."""
 
+from collections.abc import Mapping
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import pytorch_lightning as pl
 import torch
 
-from lottery_init import mnist
 from lottery_init.batches import PopulationBatches, TestBatches
+from lottery_init.data import cifar10, fashion_mnist, mnist
+from lottery_init.data.dataset import dataset_of, normalize
 from lottery_init.seeding import generator
 
-MEAN, STD = 0.1307, 0.3081
+# Each dataset's reader: `prepare(data_dir, dataset)` fetches, `load(data_dir, dataset)` reads.
+READERS: dict[str, ModuleType] = {
+    "mnist": mnist,
+    "fashion_mnist": fashion_mnist,
+    "cifar10": cifar10,
+}
 # The validation split is the same for every run seed, so runs are compared on the same images.
 SPLIT_SEED = 20190306
 # Most rows (members x images) in one evaluation block: 2**20 rows of the 300 activations of
@@ -18,13 +28,9 @@ SPLIT_SEED = 20190306
 EVAL_ROWS = 2**20
 
 
-def normalize(images: torch.Tensor) -> torch.Tensor:
-    """uint8 images `[N, 28, 28]` to float32 `[N, 784]`: scaled to [0, 1], then standardized."""
-    return (images.flatten(1).float() / 255 - MEAN) / STD
-
-
-class MNISTDataModule(pl.LightningDataModule):
-    """MNIST for a population of members, each shuffled by a generator seeded with its own seed."""
+class ImageDataModule(pl.LightningDataModule):
+    """A dataset for a population of members, each shuffled by a generator seeded with its own
+    seed; `facts` are the keys of `conf/data/<name>.yaml` (name, shape, classes, sizes, ...)."""
 
     def __init__(
         self,
@@ -36,34 +42,42 @@ class MNISTDataModule(pl.LightningDataModule):
         test_size: int | None = None,
         chunk: int = 50,
         val_size: int | None = None,
+        **facts: Any,
     ) -> None:
         super().__init__()
         self.seeds, self.data_dir = list(seeds), Path(data_dir)
+        self.dataset = dataset_of(facts)
         self.batch_size, self.eval_batch_size = batch_size, eval_batch_size
         self.train_size, self.test_size, self.chunk = train_size, test_size, chunk
         self.val_size = val_size
         self.gens = [generator(seed, "data") for seed in self.seeds]
         self.device = torch.device("cpu")
+        self.files: dict[str, str] = {}
 
     def prepare_data(self) -> None:
-        """Fetch and verify the MNIST files (first run only)."""
-        mnist.prepare(self.data_dir)
+        """Fetch the dataset's files where they are missing (first run only)."""
+        READERS[self.dataset.name].prepare(self.data_dir, self.dataset)
 
     def setup(self, stage: str | None = None) -> None:
-        """Load MNIST onto the training device, optionally the first `train_size`/`test_size`,
-        and hold out `val_size` training images, chosen by a fixed seed, for validation."""
+        """Load the dataset onto the training device, optionally the first `train_size`/
+        `test_size`, and hold out `val_size` training images, chosen by a fixed seed."""
         if self.trainer is not None:
             self.device = self.trainer.strategy.root_device
-        raw = mnist.load(self.data_dir)
+        raw = READERS[self.dataset.name].load(self.data_dir, self.dataset)
+        self.files = raw.files
         n_train, n_test = self.train_size, self.test_size
-        x, y = normalize(raw["train_x"][:n_train]), raw["train_y"][:n_train].long()
+        x, y = normalize(raw.train_x[:n_train], self.dataset), raw.train_y[:n_train]
         order = torch.randperm(len(y), generator=torch.Generator().manual_seed(SPLIT_SEED))
         val, train = order[: self.val_size or 0], order[self.val_size or 0 :].sort().values
         self.split = {"train": train, "val": val}  # indices into the training images
         self.train_x, self.train_y = x[train].to(self.device), y[train].to(self.device)
         self.val_x, self.val_y = x[val].to(self.device), y[val].to(self.device)
-        self.test_x = normalize(raw["test_x"][:n_test]).to(self.device)
-        self.test_y = raw["test_y"][:n_test].long().to(self.device)
+        self.test_x = normalize(raw.test_x[:n_test], self.dataset).to(self.device)
+        self.test_y = raw.test_y[:n_test].to(self.device)
+
+    def record(self) -> dict[str, Any]:
+        """The dataset and the files read, with their verified MD5s, for `run.json`."""
+        return {"dataset": self.dataset.name, "files": dict(self.files)}
 
     def train_dataloader(self) -> PopulationBatches:
         return PopulationBatches(self.train_x, self.train_y, self.batch_size, self.gens, self.chunk)
@@ -79,6 +93,6 @@ class MNISTDataModule(pl.LightningDataModule):
         """The members' shuffle generators, so a resumed run sees the same data order."""
         return {"gens": [g.get_state() for g in self.gens]}
 
-    def load_state_dict(self, state_dict: dict[str, list[torch.Tensor]]) -> None:
+    def load_state_dict(self, state_dict: Mapping[str, list[torch.Tensor]]) -> None:
         for g, state in zip(self.gens, state_dict["gens"], strict=True):
             g.set_state(state)

@@ -1,0 +1,472 @@
+"""Fashion-MNIST and CIFAR-10 readers and downloads, and the checks every reader shares: small
+synthetic files with the test's own hash tables, a local HTTP server on 127.0.0.1."""
+
+import gzip
+import hashlib
+import http.server
+import io
+import os
+import pickle
+import re
+import socket
+import tarfile
+import threading
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from lottery_init.data import cifar10, fashion_mnist, idx
+from lottery_init.data.dataset import DataError, Images, check_sizes, normalize
+from lottery_init.data.fetch import download
+
+TRAIN_IMAGES = idx.FILES[("train", "x")]
+DEBIAN_FILES = not idx.missing([fashion_mnist.DEBIAN])
+needs_debian = pytest.mark.skipif(
+    not DEBIAN_FILES,
+    reason=f"Debian's dataset-fashion-mnist package is not installed ({fashion_mnist.DEBIAN})",
+)
+
+
+def md5(data: bytes) -> str:
+    return hashlib.md5(data).hexdigest()
+
+
+def closed_url() -> str:
+    """An http URL on 127.0.0.1 where nothing listens: any download from it fails at once."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}/"
+
+
+# Fashion-MNIST-like IDX files: 6 training and 4 test images.
+
+
+def idx_arrays(seed: int) -> dict[str, np.ndarray]:
+    """The four arrays of a small IDX dataset, by file name."""
+    rng = np.random.default_rng(seed)
+    arrays = {}
+    for split, n in (("train", 6), ("test", 4)):
+        arrays[idx.FILES[(split, "x")]] = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
+        arrays[idx.FILES[(split, "y")]] = rng.integers(0, 10, n, dtype=np.uint8)
+    return arrays
+
+
+def encoded(arrays: dict[str, np.ndarray]) -> dict[str, bytes]:
+    return {name: idx.encode(array) for name, array in arrays.items()}
+
+
+def write(folder: Path, files: dict[str, bytes]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+
+
+def small(dataset, plain: dict[str, bytes], **changes):
+    """`dataset` stating the MD5s of the synthetic `plain` files and their sizes."""
+    sizes = {"train": 6, "test": 4}
+    return replace(dataset, md5={n: md5(d) for n, d in plain.items()}, sizes=sizes, **changes)
+
+
+def assert_holds(images: Images, arrays: dict[str, np.ndarray]) -> None:
+    """`images` are the synthetic IDX arrays, with a channel axis added."""
+    for split in ("train", "test"):
+        x, y = getattr(images, f"{split}_x"), getattr(images, f"{split}_y")
+        assert torch.equal(x, torch.from_numpy(arrays[idx.FILES[(split, "x")]]).unsqueeze(1))
+        assert torch.equal(y, torch.from_numpy(arrays[idx.FILES[(split, "y")]]).long())
+
+
+@pytest.fixture
+def fashion(stated):
+    return stated("fashion_mnist")
+
+
+@pytest.fixture
+def no_debian(tmp_path, monkeypatch):
+    """Debian's package folder, empty."""
+    folder = tmp_path / "debian"
+    folder.mkdir()
+    monkeypatch.setattr(fashion_mnist, "DEBIAN", folder)
+    return folder
+
+
+# A local HTTP server.
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    """Serves `server.files` by name; a name in `server.cut` is sent half, though its headers
+    state the full length, as a dropped connection delivers it."""
+
+    def do_GET(self) -> None:
+        name = self.path.lstrip("/")
+        body = self.server.files.get(name)
+        if body is None:
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body[: len(body) // 2] if name in self.server.cut else body)
+
+    def log_message(self, *args) -> None:
+        """Quiet, so that the tests' output is not the server's log."""
+
+
+@dataclass
+class Served:
+    url: str
+    files: dict[str, bytes]
+    cut: set[str]
+
+
+@pytest.fixture
+def server(monkeypatch):
+    """An HTTP server on 127.0.0.1 serving the files the test puts in `files`."""
+    # A proxy configured on the machine must not be asked for the local server.
+    monkeypatch.setenv("no_proxy", "127.0.0.1")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.files, httpd.cut = {}, set()
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield Served(f"http://127.0.0.1:{httpd.server_port}/", httpd.files, httpd.cut)
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join()
+
+
+def served_fashion(server: Served, fashion, arrays: dict[str, np.ndarray]):
+    """The synthetic files served gzipped, as the official download serves them, and the
+    Dataset stating their sums and the server's URL."""
+    plain = encoded(arrays)
+    packed = {f"{name}.gz": gzip.compress(data) for name, data in plain.items()}
+    server.files.update(packed)
+    download_md5 = {name: md5(data) for name, data in packed.items()}
+    return small(fashion, plain, url=server.url, download_md5=download_md5)
+
+
+# Fashion-MNIST.
+
+
+@pytest.fixture(scope="module")
+def debian_fashion(stated, tmp_path_factory):
+    """Fashion-MNIST read once from Debian's package (decompressing it takes a while)."""
+    # The URL leads nowhere, so a missing file fails rather than downloads.
+    dataset = replace(stated("fashion_mnist"), url=closed_url())
+    return fashion_mnist.load(tmp_path_factory.mktemp("data"), dataset), dataset
+
+
+@needs_debian
+def test_fashion_mnist_from_debians_package_has_the_official_splits(debian_fashion):
+    images, _ = debian_fashion
+    assert images.train_x.shape == (60000, 1, 28, 28) and images.test_x.shape == (10000, 1, 28, 28)
+    assert images.train_x.dtype == torch.uint8 and images.train_y.dtype == torch.int64
+    # Fashion-MNIST's classes are balanced: 6,000 training and 1,000 test images each.
+    assert images.train_y.bincount().tolist() == [6000] * 10
+    assert images.test_y.bincount().tolist() == [1000] * 10
+
+
+@needs_debian
+def test_fashion_mnist_from_debians_package_names_its_files_with_the_official_md5(debian_fashion):
+    images, dataset = debian_fashion
+    debian = fashion_mnist.DEBIAN
+    assert images.files == {str(debian / f"{n}.gz"): dataset.md5[n] for n in idx.FILES.values()}
+
+
+def test_fashion_mnist_in_torchvisions_layout_takes_precedence_over_debians(
+    fashion, tmp_path, monkeypatch
+):
+    ours, theirs = idx_arrays(1), idx_arrays(2)
+    write(fashion_mnist.raw_dir(tmp_path), encoded(ours))
+    # Debian's folder holds other files under the same names: read, they would fail their MD5.
+    debian = tmp_path / "debian"
+    write(debian, {f"{n}.gz": gzip.compress(d) for n, d in encoded(theirs).items()})
+    monkeypatch.setattr(fashion_mnist, "DEBIAN", debian)
+    dataset = small(fashion, encoded(ours), url=closed_url())
+    images = fashion_mnist.load(tmp_path, dataset)
+    assert_holds(images, ours)
+    raw = fashion_mnist.raw_dir(tmp_path)
+    assert images.files == {str(raw / n): dataset.md5[n] for n in idx.FILES.values()}
+
+
+def test_fashion_mnist_downloads_into_torchvisions_layout_and_loads(
+    fashion, server, no_debian, tmp_path
+):
+    arrays = idx_arrays(3)
+    dataset = served_fashion(server, fashion, arrays)
+    images = fashion_mnist.load(tmp_path / "data", dataset)
+    assert_holds(images, arrays)
+    raw = fashion_mnist.raw_dir(tmp_path / "data")
+    assert sorted(p.name for p in raw.iterdir()) == sorted(server.files)
+    assert all((raw / name).read_bytes() == data for name, data in server.files.items())
+
+
+def test_a_truncated_download_is_named_and_leaves_nothing_behind(
+    fashion, server, no_debian, tmp_path
+):
+    dataset = served_fashion(server, fashion, idx_arrays(4))
+    name = f"{TRAIN_IMAGES}.gz"
+    server.cut.add(name)
+    with pytest.raises(DataError, match=re.escape(f"could not download {server.url}{name}")):
+        fashion_mnist.load(tmp_path, dataset)
+    # Nothing under the name, and no temporary file: at most other files, downloaded whole.
+    left = {p.name for p in fashion_mnist.raw_dir(tmp_path).iterdir()}
+    assert name not in left and left <= set(server.files)
+
+
+def test_a_download_with_another_checksum_is_named_and_leaves_nothing_behind(
+    fashion, server, no_debian, tmp_path
+):
+    dataset = served_fashion(server, fashion, idx_arrays(5))
+    name = f"{TRAIN_IMAGES}.gz"
+    dataset.download_md5[name] = md5(b"another file")
+    expected = f"the download of {server.url}{name} does not match its official MD5"
+    with pytest.raises(DataError, match=re.escape(expected)):
+        fashion_mnist.load(tmp_path, dataset)
+    left = {p.name for p in fashion_mnist.raw_dir(tmp_path).iterdir()}
+    assert name not in left and left <= set(server.files)
+
+
+def test_fashion_mnist_found_nowhere_names_the_three_ways_to_get_it(fashion, no_debian, tmp_path):
+    url = closed_url()
+    with pytest.raises(DataError) as error:
+        fashion_mnist.load(tmp_path, replace(fashion, url=url))
+    message = str(error.value)
+    expected = (
+        f"Fashion-MNIST's {TRAIN_IMAGES} is missing; put the official files in "
+        f"{fashion_mnist.raw_dir(tmp_path)}, install Debian's dataset-fashion-mnist package, "
+        f"or let it download (could not download {url}{TRAIN_IMAGES}.gz: "
+    )
+    assert message.startswith(expected) and message.endswith(").")
+
+
+def test_a_download_from_a_url_that_is_not_http_is_refused_as_such(tmp_path):
+    with pytest.raises(DataError, match="could not download None/x.gz: not an http"):
+        download("None/x.gz", md5(b""), tmp_path, "x.gz")
+    assert list(tmp_path.iterdir()) == []
+
+
+# CIFAR-10: 2 records in each training batch, 3 in the test batch.
+
+
+def cifar_batches(seed: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Labels and `[N, 3, 32, 32]` images of each record file, by batch name."""
+    rng = np.random.default_rng(seed)
+    batches = {}
+    for split, names in cifar10.SPLITS.items():
+        for name in names:
+            n = 2 if split == "train" else 3
+            labels = rng.integers(0, 10, n, dtype=np.uint8)
+            batches[name] = labels, rng.integers(0, 256, (n, 3, 32, 32), dtype=np.uint8)
+    return batches
+
+
+def record_file(labels: np.ndarray, images: np.ndarray) -> bytes:
+    """CIFAR-10's binary records: a label byte, then the red, green and blue 32x32 planes."""
+    return b"".join(
+        bytes([label]) + red.tobytes() + green.tobytes() + blue.tobytes()
+        for label, (red, green, blue) in zip(labels, images, strict=True)
+    )
+
+
+def binary_archive(batches, extra: dict[str, bytes] | None = None, skip: str = "") -> bytes:
+    """The official archive's layout, gzipped tar, with `extra` members and without `skip`."""
+    members = {
+        f"cifar-10-batches-bin/{name}.bin": record_file(*batch)
+        for name, batch in batches.items()
+        if name != skip
+    }
+    members.update(extra or {})
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def python_batch(labels: np.ndarray, images: np.ndarray) -> bytes:
+    """A batch of torchvision's Python version: a protocol-2 pickle of a dict with str keys."""
+    batch = {
+        "batch_label": "a synthetic batch",
+        "labels": [int(label) for label in labels],
+        "data": images.reshape(len(images), 3 * 32 * 32),
+        "filenames": [f"image_{i}.png" for i in range(len(images))],
+    }
+    return pickle.dumps(batch, protocol=2)
+
+
+def cifar_with(dataset, archive: bytes | None = None, **changes):
+    """`dataset` at the synthetic sizes, stating `archive`'s MD5 when given."""
+    md5s = dict(dataset.md5)
+    if archive is not None:
+        md5s[cifar10.ARCHIVE] = md5(archive)
+    return replace(dataset, md5=md5s, sizes={"train": 10, "test": 3}, **changes)
+
+
+def assert_cifar(images: Images, batches) -> None:
+    """`images` are the synthetic batches in order, training batches 1 to 5 then the test one."""
+    for split, names in cifar10.SPLITS.items():
+        labels = np.concatenate([batches[n][0] for n in names]).astype(np.int64)
+        pixels = np.concatenate([batches[n][1] for n in names])
+        assert torch.equal(getattr(images, f"{split}_y"), torch.from_numpy(labels))
+        assert torch.equal(getattr(images, f"{split}_x"), torch.from_numpy(pixels))
+
+
+@pytest.fixture
+def cifar(stated):
+    return replace(stated("cifar10"), url=closed_url())
+
+
+def test_cifar10_binary_archive_loads_exact_labels_and_rgb_planes(cifar, tmp_path):
+    batches = cifar_batches(1)
+    archive = binary_archive(batches)
+    (tmp_path / cifar10.ARCHIVE).write_bytes(archive)
+    images = cifar10.load(tmp_path, cifar_with(cifar, archive))
+    assert images.train_x.shape == (10, 3, 32, 32) and images.test_x.shape == (3, 3, 32, 32)
+    assert_cifar(images, batches)
+    # Channel 0 is the first plane after the label byte (red), channel 2 the last (blue).
+    record = record_file(*batches["data_batch_1"])[: cifar10.RECORD]
+    assert images.train_x[0, 0].flatten().tolist() == list(record[1:1025])
+    assert images.train_x[0, 2].flatten().tolist() == list(record[2049:])
+    assert images.files == {str(tmp_path / cifar10.ARCHIVE): md5(archive)}
+
+
+def test_a_cifar10_archive_with_another_md5_is_named(cifar, tmp_path):
+    archive = binary_archive(cifar_batches(2))
+    path = tmp_path / cifar10.ARCHIVE
+    path.write_bytes(archive)
+    expected = f"{path} does not match the official CIFAR-10 binary archive (MD5 mismatch)"
+    with pytest.raises(DataError, match=re.escape(expected)):
+        cifar10.load(tmp_path, cifar_with(cifar, binary_archive(cifar_batches(3))))
+
+
+def test_a_cifar10_archive_without_a_record_file_is_named(cifar, tmp_path):
+    archive = binary_archive(cifar_batches(4), skip="test_batch")
+    (tmp_path / cifar10.ARCHIVE).write_bytes(archive)
+    with pytest.raises(DataError, match="holds no cifar-10-batches-bin/test_batch.bin"):
+        cifar10.load(tmp_path, cifar_with(cifar, archive))
+
+
+def test_a_cifar10_archive_member_named_outside_writes_nothing(cifar, tmp_path, monkeypatch):
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    # Were the archive extracted here, `../evil` would land in tmp_path.
+    monkeypatch.chdir(data_dir)
+    batches = cifar_batches(5)
+    archive = binary_archive(batches, extra={"../evil": b"written outside", "/evil": b"absolute"})
+    (data_dir / cifar10.ARCHIVE).write_bytes(archive)
+    assert_cifar(cifar10.load(data_dir, cifar_with(cifar, archive)), batches)
+    assert sorted(tmp_path.rglob("*")) == [data_dir, data_dir / cifar10.ARCHIVE]
+
+
+def test_cifar10_in_torchvisions_python_layout_loads_the_same_images(cifar, tmp_path):
+    batches = cifar_batches(6)
+    folder = tmp_path / cifar10.PYTHON_DIR
+    pickles = {name: python_batch(*batch) for name, batch in batches.items()}
+    write(folder, pickles)
+    dataset = cifar_with(replace(cifar, md5={n: md5(d) for n, d in pickles.items()}))
+    images = cifar10.load(tmp_path, dataset)
+    assert_cifar(images, batches)
+    assert images.files == {str(folder / n): md5(d) for n, d in pickles.items()}
+
+
+class Command:
+    """A pickle that runs a shell command when loaded by an unrestricted unpickler."""
+
+    def __init__(self, command: str) -> None:
+        self.command = command
+
+    def __reduce__(self):
+        return (os.system, (self.command,))
+
+
+def test_a_cifar10_python_batch_that_runs_code_is_refused(cifar, tmp_path):
+    marker = tmp_path / "ran"
+    pickles = {name: python_batch(*batch) for name, batch in cifar_batches(7).items()}
+    pickles["data_batch_1"] = pickle.dumps(Command(f"touch {marker}"), protocol=2)
+    write(tmp_path / cifar10.PYTHON_DIR, pickles)
+    dataset = cifar_with(replace(cifar, md5={n: md5(d) for n, d in pickles.items()}))
+    with pytest.raises(pickle.UnpicklingError, match=r"refusing to load \w+\.system"):
+        cifar10.load(tmp_path, dataset)
+    assert not marker.exists()
+
+
+def test_cifar10_downloads_the_binary_archive_and_loads(cifar, server, tmp_path):
+    batches = cifar_batches(8)
+    archive = binary_archive(batches)
+    server.files[cifar10.ARCHIVE] = archive
+    download_md5 = {cifar10.ARCHIVE: md5(archive)}
+    dataset = cifar_with(cifar, archive, url=server.url, download_md5=download_md5)
+    assert_cifar(cifar10.load(tmp_path, dataset), batches)
+    assert [p.name for p in tmp_path.iterdir()] == [cifar10.ARCHIVE]
+
+
+def test_a_python_layout_missing_a_batch_gives_way_to_the_downloaded_archive(
+    cifar, server, tmp_path
+):
+    batches = cifar_batches(9)
+    pickles = {name: python_batch(*batch) for name, batch in batches.items()}
+    del pickles["data_batch_3"]  # as after deleting a corrupt one, which the error message asks
+    write(tmp_path / cifar10.PYTHON_DIR, pickles)
+    archive = binary_archive(batches)
+    server.files[cifar10.ARCHIVE] = archive
+    download_md5 = {cifar10.ARCHIVE: md5(archive)}
+    dataset = cifar_with(cifar, archive, url=server.url, download_md5=download_md5)
+    images = cifar10.load(tmp_path, dataset)
+    assert_cifar(images, batches)
+    assert list(images.files) == [str(tmp_path / cifar10.ARCHIVE)]
+
+
+def test_cifar10_found_nowhere_names_the_ways_to_get_it(cifar, tmp_path):
+    expected = (
+        f"CIFAR-10 is missing; put the official {cifar10.ARCHIVE} or torchvision's "
+        f"{cifar10.PYTHON_DIR}/ in {tmp_path}, or let it download (could not download "
+        f"{cifar.url}{cifar10.ARCHIVE}: "
+    )
+    with pytest.raises(DataError, match=re.escape(expected)):
+        cifar10.load(tmp_path, cifar)
+    assert list(tmp_path.iterdir()) == []
+
+
+# The checks every reader shares.
+
+
+def test_files_holding_other_sizes_than_the_dataset_states_are_refused(fashion, tmp_path):
+    plain = encoded(idx_arrays(10))
+    write(fashion_mnist.raw_dir(tmp_path), plain)
+    dataset = replace(small(fashion, plain, url=closed_url()), sizes={"train": 7, "test": 4})
+    expected = (
+        "fashion_mnist's train files hold images (6, 1, 28, 28) and 6 labels, "
+        "not the (7, 1, 28, 28) the dataset states."
+    )
+    with pytest.raises(DataError) as error:
+        fashion_mnist.load(tmp_path, dataset)
+    assert str(error.value) == expected
+
+
+def test_fewer_labels_than_images_are_refused(fashion):
+    x = torch.zeros(2, 1, 28, 28, dtype=torch.uint8)
+    images = Images(x, torch.zeros(2, dtype=torch.long), x, torch.zeros(1, dtype=torch.long), {})
+    with pytest.raises(DataError, match="test files hold images .* and 1 labels"):
+        check_sizes(images, replace(fashion, sizes={"train": 2, "test": 2}))
+
+
+def test_normalize_standardizes_each_channel_with_its_own_mean_and_std(cifar):
+    # Pixels 0 and 255 scale to exactly 0 and 1, and these means and stds are powers of two,
+    # so the expected values are exact.
+    dataset = replace(cifar, mean=(0.5, 0.25, 0.75), std=(0.5, 0.25, 0.125))
+    images = torch.tensor([[[[0, 255]], [[0, 255]], [[0, 255]]]], dtype=torch.uint8)
+    expected = torch.tensor([[[[-1.0, 1.0]], [[-1.0, 3.0]], [[-6.0, 2.0]]]])
+    result = normalize(images, dataset)
+    assert result.dtype == torch.float32 and torch.equal(result, expected)
+
+
+def test_normalize_of_one_channel_is_the_mnist_formula(stated):
+    images = torch.arange(256, dtype=torch.uint8).view(1, 1, 16, 16)
+    expected = (images.float() / 255 - 0.1307) / 0.3081
+    assert torch.equal(normalize(images, stated("mnist")), expected)
