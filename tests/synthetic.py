@@ -1,4 +1,5 @@
-"""Synthetic stand-ins for dataset files, in their official formats."""
+"""Synthetic stand-ins for dataset files, in their official formats, written independently of
+the readers they test."""
 
 import hashlib
 import io
@@ -10,24 +11,49 @@ import numpy as np
 from lottery_init.data import cifar10
 
 
-def cifar_records(n: int, seed: int) -> bytes:
-    """`n` CIFAR-10 binary records: a label byte, then 3072 pixel bytes, drawn from `seed`."""
+def cifar_batches(
+    seed: int, train: int = 2, test: int = 3
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Labels and `[N, 3, 32, 32]` images of each record file (`train` images in each training
+    file, `test` in the test file), by batch name."""
     rng = np.random.default_rng(seed)
-    labels = rng.integers(0, 10, size=(n, 1), dtype=np.uint8)
-    pixels = rng.integers(0, 256, size=(n, 3072), dtype=np.uint8)
-    return np.concatenate([labels, pixels], axis=1).tobytes()
+    batches = {}
+    for split, names in cifar10.SPLITS.items():
+        for name in names:
+            n = train if split == "train" else test
+            labels = rng.integers(0, 10, n, dtype=np.uint8)
+            batches[name] = labels, rng.integers(0, 256, (n, 3, 32, 32), dtype=np.uint8)
+    return batches
+
+
+def record_file(labels: np.ndarray, images: np.ndarray) -> bytes:
+    """CIFAR-10's binary records: a label byte, then the red, green and blue 32x32 planes."""
+    return b"".join(
+        bytes([label]) + red.tobytes() + green.tobytes() + blue.tobytes()
+        for label, (red, green, blue) in zip(labels, images, strict=True)
+    )
+
+
+def binary_archive(batches, extra: dict[str, bytes] | None = None, skip: str = "") -> bytes:
+    """The official archive's layout, gzipped tar, with `extra` members and without `skip`."""
+    members = {
+        f"cifar-10-batches-bin/{name}.bin": record_file(*batch)
+        for name, batch in batches.items()
+        if name != skip
+    }
+    members.update(extra or {})
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
 
 
 def write_cifar_archive(folder: Path, per_file: int, seed: int = 0) -> str:
-    """A `cifar-10-binary.tar.gz` of six record files of `per_file` records in `folder`; its MD5."""
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
-        names = [*cifar10.SPLITS["train"], *cifar10.SPLITS["test"]]
-        for i, name in enumerate(names):
-            data = cifar_records(per_file, seed + i)
-            member = tarfile.TarInfo(f"cifar-10-batches-bin/{name}.bin")
-            member.size = len(data)
-            archive.addfile(member, io.BytesIO(data))
+    """A `cifar-10-binary.tar.gz` of six record files of `per_file` images in `folder`; its MD5."""
+    data = binary_archive(cifar_batches(seed, per_file, per_file))
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / cifar10.ARCHIVE).write_bytes(buffer.getvalue())
-    return hashlib.md5(buffer.getvalue()).hexdigest()
+    (folder / cifar10.ARCHIVE).write_bytes(data)
+    return hashlib.md5(data).hexdigest()

@@ -13,7 +13,8 @@ from lottery_init.pruning import IterativeMagnitudePruning
 
 def tiny_module(population: int = 1) -> LotteryModule:
     torch.manual_seed(0)
-    return LotteryModule(LeNet(population, input_shape=[20], hidden=[12, 8], num_classes=3), lr=0.01)
+    model = LeNet(population, input_shape=[20], hidden=[12, 8], num_classes=3)
+    return LotteryModule(model, lr=0.01)
 
 
 class Probe(pl.Callback):

@@ -4,12 +4,10 @@ synthetic files with the test's own hash tables, a local HTTP server on 127.0.0.
 import gzip
 import hashlib
 import http.server
-import io
 import os
 import pickle
 import re
 import socket
-import tarfile
 import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -17,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from synthetic import binary_archive, cifar_batches, record_file
 
 from lottery_init.data import cifar10, fashion_mnist, idx
 from lottery_init.data.dataset import DataError, Images, check_sizes, normalize
@@ -130,7 +129,7 @@ def server(monkeypatch):
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     httpd.files, httpd.cut = {}, set()
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.01,), daemon=True)
     thread.start()
     yield Served(f"http://127.0.0.1:{httpd.server_port}/", httpd.files, httpd.cut)
     httpd.shutdown()
@@ -252,43 +251,6 @@ def test_a_download_from_a_url_that_is_not_http_is_refused_as_such(tmp_path):
 # CIFAR-10: 2 records in each training batch, 3 in the test batch.
 
 
-def cifar_batches(seed: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Labels and `[N, 3, 32, 32]` images of each record file, by batch name."""
-    rng = np.random.default_rng(seed)
-    batches = {}
-    for split, names in cifar10.SPLITS.items():
-        for name in names:
-            n = 2 if split == "train" else 3
-            labels = rng.integers(0, 10, n, dtype=np.uint8)
-            batches[name] = labels, rng.integers(0, 256, (n, 3, 32, 32), dtype=np.uint8)
-    return batches
-
-
-def record_file(labels: np.ndarray, images: np.ndarray) -> bytes:
-    """CIFAR-10's binary records: a label byte, then the red, green and blue 32x32 planes."""
-    return b"".join(
-        bytes([label]) + red.tobytes() + green.tobytes() + blue.tobytes()
-        for label, (red, green, blue) in zip(labels, images, strict=True)
-    )
-
-
-def binary_archive(batches, extra: dict[str, bytes] | None = None, skip: str = "") -> bytes:
-    """The official archive's layout, gzipped tar, with `extra` members and without `skip`."""
-    members = {
-        f"cifar-10-batches-bin/{name}.bin": record_file(*batch)
-        for name, batch in batches.items()
-        if name != skip
-    }
-    members.update(extra or {})
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
-        for name, data in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            archive.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
-
-
 def python_batch(labels: np.ndarray, images: np.ndarray) -> bytes:
     """A batch of torchvision's Python version: a protocol-2 pickle of a dict with str keys."""
     batch = {
@@ -355,10 +317,12 @@ def test_a_cifar10_archive_without_a_record_file_is_named(cifar, tmp_path):
 def test_a_cifar10_archive_member_named_outside_writes_nothing(cifar, tmp_path, monkeypatch):
     data_dir = tmp_path / "data"
     data_dir.mkdir()
-    # Were the archive extracted here, `../evil` would land in tmp_path.
+    # Were the archive extracted into data_dir or the working folder, both names would land in
+    # tmp_path, where the test looks (and where a failing run does no harm).
     monkeypatch.chdir(data_dir)
     batches = cifar_batches(5)
-    archive = binary_archive(batches, extra={"../evil": b"written outside", "/evil": b"absolute"})
+    extra = {"../evil": b"relative", str(tmp_path / "absolute-evil"): b"absolute"}
+    archive = binary_archive(batches, extra=extra)
     (data_dir / cifar10.ARCHIVE).write_bytes(archive)
     assert_cifar(cifar10.load(data_dir, cifar_with(cifar, archive)), batches)
     assert sorted(tmp_path.rglob("*")) == [data_dir, data_dir / cifar10.ARCHIVE]

@@ -318,3 +318,11 @@ def test_a_sweep_of_two_datasets_is_reported_apart(tmp_path):
         fashion = {(r["init"], r["round"]): r for r in csv.DictReader(f)}
     assert float(fashion[("xavier_normal", "0")]["mean_test_acc"]) == pytest.approx(0.82)
     assert (outs[0] / "report.md").read_text().startswith(f"# Report: {tmp_path.name}, fashion")
+
+
+def test_loading_a_sweep_of_two_datasets_without_choosing_one_is_refused(tmp_path):
+    fake_run(tmp_path, "xavier_normal", 0, [0.9], dataset="mnist")
+    fake_run(tmp_path, "xavier_normal", 0, [0.8], dataset="fashion_mnist")
+    with pytest.raises(ValueError, match="holds runs of fashion_mnist and mnist, which no mean"):
+        load_sweep(tmp_path)
+    assert [r.seed for r in load_sweep(tmp_path, "mnist").usable["xavier_normal"]] == [0]

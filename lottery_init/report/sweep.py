@@ -80,7 +80,14 @@ def load_sweep(folder: str | Path, dataset: str | None = None) -> Sweep:
     """The sweep under `folder` (its runs of `dataset`, when given): failed runs, repeats and
     missing init × seed pairs are left out and listed; unfinished runs count with the rounds
     they have completed."""
-    runs = [r for r in read_runs(folder) if dataset is None or r.dataset == dataset]
+    runs = read_runs(folder)
+    datasets = sorted({r.dataset for r in runs})
+    if dataset is None and len(datasets) > 1:
+        raise ValueError(
+            f"{folder} holds runs of {' and '.join(datasets)}, which no mean may mix; "
+            "load one dataset's runs at a time (load_sweep(folder, dataset))."
+        )
+    runs = [r for r in runs if dataset is None or r.dataset == dataset]
     usable: dict[str, list[Run]] = {}
     left_out: list[tuple[str, int, str]] = []
     seen: set[tuple[str, int]] = set()
