@@ -50,7 +50,7 @@ def test_a_folder_holding_another_config_names_the_keys_that_differ(tmp_path):
     reason = conflict(tmp_path, compose(["seed=3", "data.train_size=6000"]))
     assert reason == (
         f"{tmp_path} holds a run of another config "
-        "(data.train_size: None there, 6000 now, lr: 0.002 there, 0.0012 now)"
+        "(lr: 0.002 there, 0.0012 now, data.train_size: None there, 6000 now)"
     )
 
 
