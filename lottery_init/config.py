@@ -1,5 +1,7 @@
 """Composing and checking run configs: the resolved config of a run, and what may not run."""
 
+import functools
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -7,6 +9,8 @@ from typing import Any
 from hydra import compose as hydra_compose
 from hydra import initialize_config_dir
 from hydra.core.hydra_config import HydraConfig
+from hydra.errors import InstantiationException
+from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from lottery_init import schema  # noqa: F401 (registers `train_schema` with Hydra)
@@ -14,6 +18,7 @@ from lottery_init.data.module import READERS
 from lottery_init.devices import ACCELERATORS, FP32
 from lottery_init.initializers import InitMethod
 from lottery_init.masks import METHODS, SCOPES
+from lottery_init.models import stacked_layers
 from lottery_init.pruning import REWINDS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,14 +45,14 @@ def validate(cfgs: Sequence[DictConfig]) -> None:
     """Stop before any work, with one sentence, on a config the study cannot run."""
     for cfg in cfgs:
         InitMethod(**cfg.init)
-        layers = len(cfg.model.hidden) + 1
+        layers = layer_count(cfg.model)
         scales = cfg.init.get("layer_scales")
         if scales is not None and len(scales) != layers:
             raise ValueError(
                 f"init.layer_scales must hold {layers} multipliers, one per layer, "
                 f"got {list(scales)}."
             )
-        _check_prune(cfg)
+        _check_prune(cfg, layers)
         _check_trainer(cfg.trainer)
         if cfg.epochs < 1 or cfg.prune.every_n_epochs < 1 or cfg.epochs % cfg.prune.every_n_epochs:
             raise ValueError(
@@ -105,8 +110,9 @@ def _check_trainer(trainer: DictConfig) -> None:
         )
 
 
-def _check_prune(cfg: DictConfig) -> None:
-    """The pruning options: rates, scope, method, rewind and its epoch."""
+def _check_prune(cfg: DictConfig, layers: int) -> None:
+    """The pruning options of a model of `layers` prunable layers: rates, scope, method, rewind
+    and its epoch."""
     prune = cfg.prune
     if not 0 < prune.rate < 1:
         raise ValueError(f"prune.rate must lie in (0, 1), got {prune.rate}.")
@@ -119,7 +125,6 @@ def _check_prune(cfg: DictConfig) -> None:
             f" for rewind=epoch_k, got {prune.rewind_epoch}."
         )
     if prune.layer_rates is not None:
-        layers = len(cfg.model.hidden) + 1
         if len(prune.layer_rates) != layers or not all(0 < r < 1 for r in prune.layer_rates):
             raise ValueError(
                 f"prune.layer_rates must hold {layers} rates in (0, 1), one per layer, "
@@ -127,6 +132,22 @@ def _check_prune(cfg: DictConfig) -> None:
             )
         if prune.scope != "layer":
             raise ValueError("prune.layer_rates needs prune.scope=layer.")
+
+
+@functools.cache
+def _built_layers(model: str) -> int:
+    """Prunable layers of the model a JSON model config builds (population 1)."""
+    try:
+        built = instantiate(json.loads(model), population=1)
+    except InstantiationException as error:
+        raise ValueError(f"model: {error.__cause__ or error}") from None
+    return len(stacked_layers(built))
+
+
+def layer_count(model: DictConfig) -> int:
+    """The configured model's prunable layers, found by building it once (which also checks
+    its settings, with the model's own sentence)."""
+    return _built_layers(json.dumps(OmegaConf.to_container(model, resolve=True), sort_keys=True))
 
 
 def without_members(cfg: DictConfig) -> dict[str, Any]:

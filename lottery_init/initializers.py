@@ -5,8 +5,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
+from torch import nn
 
-from lottery_init.models import LeNet
+from lottery_init.models import stacked_layers
 from lottery_init.seeding import generator
 
 SCHEMES = ("xavier", "kaiming")
@@ -64,17 +65,16 @@ class InitMethod:
 
 @torch.no_grad()
 def initialize_member(
-    model: LeNet, member: int, method: InitMethod, seed: int, stream: str = "init"
+    model: nn.Module, member: int, method: InitMethod, seed: int, stream: str = "init"
 ) -> None:
     """Draw member `member`'s θ₀ from `method` with a generator seeded by `seed` alone; biases 0.
 
     Another `stream` gives an independent draw from the same seed (used by `reinitialize`)."""
     gen = generator(seed, stream)
-    for index, layer in enumerate(model.layers):
-        fan_out, fan_in = layer.weight.shape[1:]
-        spread = method.spread(fan_in, fan_out, index)
+    for index, layer in enumerate(stacked_layers(model)):
+        spread = method.spread(*layer.fans, index)
         # Drawing on the CPU makes θ₀ the same whatever device trains the member.
-        sample = torch.empty(fan_out, fan_in)
+        sample = torch.empty(layer.weight.shape[1:])
         if method.distribution == "uniform":
             sample.uniform_(-spread, spread, generator=gen)
         else:
@@ -84,7 +84,7 @@ def initialize_member(
 
 
 def reinitialize(
-    model: LeNet, methods: Sequence[InitMethod], seeds: Sequence[int], round_: int
+    model: nn.Module, methods: Sequence[InitMethod], seeds: Sequence[int], round_: int
 ) -> None:
     """Draw every member afresh from its own init method, from a stream of its seed and the
     round: the random-reinitialization control of Frankle & Carbin (2019)."""

@@ -4,6 +4,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from lottery_init.models import stacked_layers
+
 
 def prune_smallest(scores: torch.Tensor, mask: torch.Tensor, rate: float) -> torch.Tensor:
     """New mask `[P, N]`: per member, drop the round(rate × survivors) lowest-scoring survivors."""
@@ -84,8 +86,8 @@ def layer_remaining(masks: list[torch.Tensor]) -> torch.Tensor:
 
 
 def prunable(module: nn.Module) -> list[nn.Parameter]:
-    """The weight matrices of a stacked model (biases are never pruned)."""
-    return [p for name, p in module.named_parameters() if name.endswith("weight")]
+    """The weights of a stacked model's layers, in order (biases are never pruned)."""
+    return [layer.weight for layer in stacked_layers(module)]
 
 
 # Bit weights of one packed byte, most significant first (the order of numpy's `packbits`).

@@ -85,8 +85,9 @@ class IterativeMagnitudePruning(pl.Callback):
     def prune_and_rewind(self, module: nn.Module, optimizers: list[torch.optim.Optimizer]) -> None:
         """End the current round: prune, rewind every parameter, clear the optimizers."""
         weights = prunable(module)
-        named = zip(module.named_parameters(), self.theta0, strict=True)
-        initial = [t for (name, _), t in named if name.endswith("weight")]
+        # θ₀ holds every parameter in `parameters()` order; the weights' own θ₀ by identity.
+        index = {id(p): i for i, p in enumerate(module.parameters())}
+        initial = [self.theta0[index[id(w)]] for w in weights]
         gens = [generator(seed, f"prune/{self.round}") for seed in self.seeds]
         scores = prune_scores(self.method, weights, initial, gens)
         rates = list(self.layer_rates or [self.rate] * len(weights))

@@ -48,15 +48,6 @@ class DataSchema:
 
 
 @dataclass
-class ModelSchema:
-    _target_: str = MISSING
-    input_shape: list[int] = MISSING  # the dataset's image shape
-    num_classes: int = MISSING  # the dataset's classes
-    hidden: list[int] = field(default_factory=lambda: [300, 100])
-    negative_slope: float = 0.05
-
-
-@dataclass
 class PruneSchema:
     _target_: str = MISSING
     rate: float = MISSING
@@ -77,7 +68,8 @@ class CheckpointSchema:
 class TrainSchema:
     init: InitSchema = MISSING
     data: DataSchema = MISSING
-    model: ModelSchema = MISSING
+    # A `conf/model/*.yaml` file: its keys are its class's arguments, checked by building it.
+    model: Any = MISSING
     prune: PruneSchema = MISSING
     checkpoint: CheckpointSchema = field(default_factory=CheckpointSchema)
     # The Lightning Trainer's own keyword arguments, which Lightning checks itself.

@@ -33,7 +33,7 @@ def ticket(run: Run) -> Ticket:
     """A run's masks and its |θ₀| / std per layer, flattened like the masks."""
     method = InitMethod(**run.config["init"])
     shapes = layer_shapes(run.config)
-    weights = sampled_weights(method, shapes, run.seed)
+    weights = sampled_weights(method, run.config, run.seed)
     stds = [method.std(*shape, layer) for layer, shape in enumerate(shapes)]
     theta0 = [np.abs(w) / s for w, s in zip(weights, stds, strict=True)]
     masks = {r: [m.ravel() for m in ms] for r, ms in load_masks(run.dir).items()}

@@ -87,7 +87,6 @@ def write_report(sweep_dir: Path, margin: float = MARGIN, dataset: str | None = 
     out.mkdir(parents=True, exist_ok=True)
     stats = round_stats(sweep.usable)
     runs = [run for group in sweep.usable.values() for run in group]
-    shapes = distributions.layer_shapes(runs[0].config)
     methods = init_methods(sweep)
     judged = judge_all(stats, margin)
     drawn = {
@@ -95,7 +94,7 @@ def write_report(sweep_dir: Path, margin: float = MARGIN, dataset: str | None = 
         "differences.png": differences(stats, judged, margin),
         "curves.png": figures.curves(sweep.usable),
         "remaining.png": figures.remaining(max(runs, key=lambda r: len(r.metrics))),
-        "init_distributions.png": distributions.init_distributions(methods, shapes),
+        "init_distributions.png": distributions.init_distributions(methods, runs[0].config),
     }
     for name, fig in drawn.items():
         fig.savefig(out / name, dpi=110)
@@ -113,7 +112,7 @@ def write_report(sweep_dir: Path, margin: float = MARGIN, dataset: str | None = 
     text += layer_scale_section(stats)
     text += ticket_section(runs, out)
     text += ["## Init formulas against sampled weights", ""]
-    text += distributions.init_check(methods, shapes)
+    text += distributions.init_check(methods, runs[0].config)
     (out / "report.md").write_text("\n".join(text) + "\n")
     return out
 

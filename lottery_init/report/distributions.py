@@ -4,29 +4,36 @@ against weights drawn by the project's own initializer (the study's Figure 1).""
 import math
 
 import numpy as np
+from hydra.utils import instantiate
 from matplotlib.figure import Figure
+from torch import nn
 
 from lottery_init.initializers import InitMethod, initialize_member
-from lottery_init.models import LeNet
+from lottery_init.masks import prunable
+from lottery_init.models import stacked_layers
 from lottery_init.report.figures import panels
+
+# What a run's model config meant before it named its class and its dataset's shape:
+# LeNet-300-100 on MNIST.
+BEFORE = {"_target_": "lottery_init.models.LeNet", "input_shape": [1, 28, 28], "num_classes": 10}
+
+
+def run_model(config: dict) -> nn.Module:
+    """A run's model, rebuilt from its recorded config as a population of one."""
+    return instantiate(BEFORE | config.get("model", {}), population=1)
 
 
 def layer_shapes(config: dict) -> list[tuple[int, int]]:
-    """(fan_in, fan_out) of each layer of a run's LeNet, on its dataset's images (MNIST's for
-    runs recorded before the model took its input shape from the dataset)."""
-    model = config.get("model", {})
-    inputs = math.prod(model.get("input_shape", [1, 28, 28]))
-    sizes = [inputs, *model.get("hidden", [300, 100]), model.get("num_classes", 10)]
-    return list(zip(sizes, sizes[1:], strict=False))
+    """(fan_in, fan_out) of each prunable layer of a run's model."""
+    return [layer.fans for layer in stacked_layers(run_model(config))]
 
 
-def sampled_weights(
-    method: InitMethod, shapes: list[tuple[int, int]], seed: int = 0
-) -> list[np.ndarray]:
-    """One member's θ₀ weights per layer, drawn by the project's own initializer."""
-    model = LeNet(1, [shapes[0][0]], [out for _, out in shapes[:-1]], shapes[-1][1])
+def sampled_weights(method: InitMethod, config: dict, seed: int = 0) -> list[np.ndarray]:
+    """One member's θ₀ weights per layer, of the run's model, drawn by the project's own
+    initializer (the draws a run of `seed` makes)."""
+    model = run_model(config)
     initialize_member(model, 0, method, seed)
-    return [layer.weight[0].detach().flatten().numpy() for layer in model.layers]
+    return [w[0].detach().flatten().numpy() for w in prunable(model)]
 
 
 def density(method: InitMethod, fan_in: int, fan_out: int, x: np.ndarray) -> np.ndarray:
@@ -37,10 +44,11 @@ def density(method: InitMethod, fan_in: int, fan_out: int, x: np.ndarray) -> np.
     return np.exp(-0.5 * (x / spread) ** 2) / (spread * math.sqrt(2 * math.pi))
 
 
-def init_distributions(methods: list[InitMethod], shapes: list[tuple[int, int]]) -> Figure:
-    """Each method's density in each layer from its formula (lines) over sampled weights
-    (steps); one row per group of methods, as in `panels`."""
-    samples = {method.name: sampled_weights(method, shapes) for method in methods}
+def init_distributions(methods: list[InitMethod], config: dict) -> Figure:
+    """Each method's density in each layer of a run's model (`config`) from its formula (lines)
+    over sampled weights (steps); one row per group of methods, as in `panels`."""
+    shapes = layer_shapes(config)
+    samples = {method.name: sampled_weights(method, config) for method in methods}
     by_name = {method.name: method for method in methods}
     groups = panels(list(by_name))
     fig = Figure(figsize=(5 * len(shapes), 4 * len(groups)), layout="constrained")
@@ -61,11 +69,13 @@ def init_distributions(methods: list[InitMethod], shapes: list[tuple[int, int]])
     return fig
 
 
-def init_check(methods: list[InitMethod], shapes: list[tuple[int, int]]) -> list[str]:
-    """Markdown rows: each method's formula standard deviation against its sampled weights'."""
+def init_check(methods: list[InitMethod], config: dict) -> list[str]:
+    """Markdown rows: each method's formula standard deviation against its sampled weights', in
+    each layer of a run's model (`config`)."""
+    shapes = layer_shapes(config)
     lines = ["| init | layer | formula std | sampled std | difference |", "|---|---|---|---|---|"]
     for method in methods:
-        samples = sampled_weights(method, shapes)
+        samples = sampled_weights(method, config)
         for layer, ((fan_in, fan_out), sample) in enumerate(zip(shapes, samples, strict=True)):
             std = method.std(fan_in, fan_out)
             found = float(sample.std())

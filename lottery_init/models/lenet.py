@@ -1,27 +1,14 @@
 """LeNet-300-100 as a stack of P independent networks trained side by side."""
 
 import math
+from collections.abc import Sequence
 from itertools import pairwise
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-
-class StackedLinear(nn.Module):
-    """P independent fully connected layers: weight `[P, out, in]`, bias `[P, out]`."""
-
-    def __init__(self, population: int, in_features: int, out_features: int) -> None:
-        super().__init__()
-        self.weight = nn.Parameter(torch.empty(population, out_features, in_features))
-        self.bias = nn.Parameter(torch.zeros(population, out_features))
-        # A usable default for tests; runs always overwrite it with the configured init.
-        bound = 1 / math.sqrt(in_features)
-        nn.init.uniform_(self.weight, -bound, bound)
-
-    def forward(self, h: torch.Tensor) -> torch.Tensor:
-        """Map features-first activations `[P, in, B]` to `[P, out, B]`: W h + b, batched."""
-        return torch.baddbmm(self.bias.unsqueeze(2), self.weight, h)
+from lottery_init.models.layers import StackedLinear
 
 
 class LeNet(nn.Module):
@@ -30,8 +17,8 @@ class LeNet(nn.Module):
     def __init__(
         self,
         population: int,
-        input_shape: tuple[int, ...] | list[int] = (1, 28, 28),
-        hidden: tuple[int, ...] | list[int] = (300, 100),
+        input_shape: Sequence[int] = (1, 28, 28),
+        hidden: Sequence[int] = (300, 100),
         num_classes: int = 10,
         negative_slope: float = 0.05,
     ) -> None:
