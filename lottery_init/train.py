@@ -20,6 +20,7 @@ from lottery_init.config import ROOT, data_dir, validate
 from lottery_init.console import progress, quiet_dependencies
 from lottery_init.devices import device_record, pin_precision, trainer_device
 from lottery_init.initializers import InitMethod, initialize_member, reinitialize
+from lottery_init.models.layers import activations_per_image
 from lottery_init.module import LotteryModule
 from lottery_init.ownership import own_run
 from lottery_init.pruning import IterativeMagnitudePruning
@@ -54,8 +55,13 @@ def _population(
     """The data, the stacked and initialized model, and the pruning schedule of a population."""
     cfg = cfgs[0]
     seeds = [c.seed for c in cfgs]
-    datamodule = instantiate(cfg.data, seeds=seeds, data_dir=data_dir(cfg.data.data_dir))
     model = instantiate(cfg.model, population=len(cfgs))
+    datamodule = instantiate(
+        cfg.data,
+        seeds=seeds,
+        data_dir=data_dir(cfg.data.data_dir),
+        activations=activations_per_image(model, cfg.data.shape),
+    )
     methods = [InitMethod(**OmegaConf.to_container(c.init, resolve=True)) for c in cfgs]
     for member, (method, seed) in enumerate(zip(methods, seeds, strict=True)):
         initialize_member(model, member, method, seed)

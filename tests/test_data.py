@@ -5,7 +5,7 @@ import torch
 from lottery_init.batches import PopulationBatches
 from lottery_init.config import compose
 from lottery_init.data.dataset import dataset_of, normalize
-from lottery_init.data.module import EVAL_ROWS, ImageDataModule
+from lottery_init.data.module import EVAL_NUMBERS, ImageDataModule
 from lottery_init.seeding import generator
 
 
@@ -89,7 +89,15 @@ def test_a_large_population_evaluates_the_test_set_in_slices():
     module.test_x, module.test_y = torch.zeros(10_000, 4), torch.arange(10_000)
     [loader] = module.val_dataloader()
     blocks = [y for _, y in loader]
-    assert all(y.numel() <= EVAL_ROWS for y in blocks)
+    assert all(y.numel() * 410 <= EVAL_NUMBERS for y in blocks)
     assert torch.equal(torch.cat([y[0] for y in blocks]), module.test_y)
     module.seeds = list(range(88))  # the study's grid: the whole test set in one block
     assert len(module.val_dataloader()[0]) == 1
+
+
+def test_a_model_with_more_activations_per_image_evaluates_in_smaller_slices():
+    module = image_module([0], ".")
+    module.test_x, module.test_y = torch.zeros(10_000, 4), torch.arange(10_000)
+    module.activations = 131_594  # Conv-2 on CIFAR-10's 3x32x32 images
+    blocks = [y for _, y in module.val_dataloader()[0]]
+    assert len(blocks) == 4 and max(y.numel() for y in blocks) * 131_594 <= EVAL_NUMBERS

@@ -22,15 +22,17 @@ READERS: dict[str, ModuleType] = {
 }
 # The validation split is the same for every run seed, so runs are compared on the same images.
 SPLIT_SEED = 20190306
-# Most rows (members x images) in one evaluation block: 2**20 rows of the 300 activations of
-# LeNet-300-100's first layer take 1.2 GiB. The study's 88 members still see the whole test set
-# in one block (880,000 rows); larger populations evaluate it in slices.
-EVAL_ROWS = 2**20
+# Most numbers the layers output in one evaluation block, over its members and images: LeNet-300-
+# 100's 410 per image for 2**20 rows (members x images) take 1.6 GiB. The study's 88 members
+# still see the whole test set in one block (880,000 rows); larger populations, and models with
+# more activations per image (a conv net's maps), evaluate it in slices.
+EVAL_NUMBERS = 2**20 * 410
 
 
 class ImageDataModule(pl.LightningDataModule):
     """A dataset for a population of members, each shuffled by a generator seeded with its own
-    seed; `facts` are the keys of `conf/data/<name>.yaml` (name, shape, classes, sizes, ...)."""
+    seed; `facts` are the keys of `conf/data/<name>.yaml` (name, shape, classes, sizes, ...),
+    `activations` the numbers the model's layers output per image (to size evaluation blocks)."""
 
     def __init__(
         self,
@@ -42,6 +44,7 @@ class ImageDataModule(pl.LightningDataModule):
         test_size: int | None = None,
         chunk: int = 50,
         val_size: int | None = None,
+        activations: int = 410,
         **facts: Any,
     ) -> None:
         super().__init__()
@@ -49,7 +52,7 @@ class ImageDataModule(pl.LightningDataModule):
         self.dataset = dataset_of(facts)
         self.batch_size, self.eval_batch_size = batch_size, eval_batch_size
         self.train_size, self.test_size, self.chunk = train_size, test_size, chunk
-        self.val_size = val_size
+        self.val_size, self.activations = val_size, activations
         self.gens = [generator(seed, "data") for seed in self.seeds]
         self.device = torch.device("cpu")
         self.files: dict[str, str] = {}
@@ -86,7 +89,8 @@ class ImageDataModule(pl.LightningDataModule):
         """The test set (dataloader 0), then the validation split when there is one."""
         sets = [(self.test_x, self.test_y)] + ([(self.val_x, self.val_y)] if self.val_size else [])
         # A large population evaluates the images in slices rather than in one huge block.
-        size = max(1, min(self.eval_batch_size, EVAL_ROWS // len(self.seeds)))
+        rows = EVAL_NUMBERS // (len(self.seeds) * self.activations)
+        size = max(1, min(self.eval_batch_size, rows))
         return [TestBatches(x, y, size, len(self.seeds)) for x, y in sets]
 
     def state_dict(self) -> dict[str, list[torch.Tensor]]:

@@ -2,6 +2,7 @@
 each with its `weight` `[P, *shape]`, `bias` `[P, out]` and `fans` (fan_in, fan_out)."""
 
 import math
+from collections.abc import Sequence
 
 import torch
 from torch import nn
@@ -58,6 +59,24 @@ class StackedConv2d(nn.Module):
 
 
 STACKED = (StackedLinear, StackedConv2d)
+
+
+@torch.no_grad()
+def activations_per_image(model: nn.Module, input_shape: Sequence[int]) -> int:
+    """Numbers the stacked layers output for one image of one member, counted by running one
+    image through the model (what evaluation holds per image, layer by layer)."""
+    sizes: list[int] = []
+    hooks = [
+        layer.register_forward_hook(lambda _, __, out: sizes.append(out.numel()))
+        for layer in stacked_layers(model)
+    ]
+    try:
+        model(torch.zeros(model.population, 1, *input_shape))
+    finally:
+        for hook in hooks:
+            hook.remove()
+    # Every layer's output holds the same numbers for each of the P members.
+    return sum(sizes) // model.population
 
 
 def stacked_layers(module: nn.Module) -> list[nn.Module]:
