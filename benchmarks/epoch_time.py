@@ -9,10 +9,11 @@ what the stacked model's batched products cost at P = 1, apart from the Trainer.
 timed on its second epoch, after warm-up, a round end for the Trainer path, whose row is
 timed before the round's files and histograms are written (their time is printed apart);
 the three alternate `--repeats` times, and the first repeat's times are printed too.
-Usage: python benchmarks/epoch_time.py [--repeats N]
+Usage: python benchmarks/epoch_time.py [--repeats N] [--model lenet5]
 """
 
 import argparse
+import math
 import statistics
 import tempfile
 import time
@@ -27,7 +28,7 @@ from torch.nn import functional as F
 
 from lottery_init.config import compose, data_dir
 from lottery_init.initializers import InitMethod, initialize_member
-from lottery_init.models import LeNet
+from lottery_init.masks import prunable
 from lottery_init.recorder import RunRecorder
 from lottery_init.results import read_metrics
 from lottery_init.seeding import generator
@@ -86,7 +87,7 @@ def linear_epochs(epochs: int = 2) -> float:
     return seconds
 
 
-def run_model(cfg: DictConfig) -> LeNet:
+def run_model(cfg: DictConfig) -> nn.Module:
     """The model a run of `cfg` trains (a population of one), with its θ₀."""
     model = instantiate(cfg.model, population=1)
     method = InitMethod(**OmegaConf.to_container(cfg.init, resolve=True))
@@ -94,7 +95,9 @@ def run_model(cfg: DictConfig) -> LeNet:
     return model
 
 
-def summed_loss(model: LeNet, x: torch.Tensor, y: torch.Tensor, sums: torch.Tensor) -> torch.Tensor:
+def summed_loss(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, sums: torch.Tensor
+) -> torch.Tensor:
     """The mean cross-entropy of a batch `[1, B]`; adds its summed loss and hits to `sums`."""
     logits = model(x)
     losses = F.cross_entropy(logits.flatten(0, 1), y.flatten(), reduction="none").view_as(y)
@@ -111,7 +114,7 @@ def stacked_epochs(epochs: int = 2) -> tuple[float, float]:
     x, y, test_x, test_y = mnist_tensors(cfg)
     test_x, test_y = test_x.unsqueeze(0), test_y.unsqueeze(0)
     model = run_model(cfg)
-    weights = [p for name, p in model.named_parameters() if name.endswith("weight")]
+    weights = prunable(model)
     masks = [torch.ones_like(w) for w in weights]
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, fused=True)
     gen = generator(cfg.seed, "data")
@@ -177,26 +180,34 @@ def ratios(name: str, ours: list[float], base: list[float]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--model", default="lenet", help="a file of conf/model/ (default lenet)")
     args = parser.parse_args()
+    # Every side of the comparison composes its run from these overrides.
+    OVERRIDES.append(f"model={args.model}")
+    lenet = args.model == "lenet"
     torch.set_flush_denormal(True)
     plain, linear, ours, after, losses = [], [], [], [], set()
     for _ in range(args.repeats):
         seconds, plain_loss = stacked_epochs()
         plain.append(seconds)
-        linear.append(linear_epochs())
+        # The nn.Linear reference is LeNet-300-100's alone.
+        linear.append(linear_epochs() if lenet else math.nan)
         seconds, loss, files = lightning_epochs()
         ours.append(seconds)
         after.append(files)
         losses.add((plain_loss, loss))
     # Timings on a shared CPU wander; runs alternate back to back, so median ratios are steadiest.
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {args.repeats} repeats")
+    threads = torch.get_num_threads()
+    print(f"torch {torch.__version__}, {threads} threads, {args.model}, {args.repeats} repeats")
     print(line("plain loop (the project's model)", plain))
-    print(line("plain loop (nn.Linear)", linear))
+    if lenet:
+        print(line("plain loop (nn.Linear)", linear))
     print(line("lottery_init", ours))
     print(line("lottery_init, files after the row", after, " s"))
     print(ratios("ratio lottery_init / plain loop", ours, plain))
-    print(ratios("ratio lottery_init / nn.Linear", ours, linear))
-    print(ratios("ratio plain loop / nn.Linear", plain, linear))
+    if lenet:
+        print(ratios("ratio lottery_init / nn.Linear", ours, linear))
+        print(ratios("ratio plain loop / nn.Linear", plain, linear))
     same = all(a == b for a, b in losses)
     print(f"{'same training loss, both sides':<34}: {same} {sorted(losses)}")
     print(f"{'goal':<34}: lottery_init / plain loop at most 1.15")

@@ -5,7 +5,7 @@ fixed number of steps, on the default device (CUDA when there is one): a plain s
 (the same model and batches, masks multiplied in after each step) and the project's Trainer
 path (`train_population`, validation off, so only training steps are timed). Each path is
 timed on its second epoch of `--steps` steps; a full epoch is 1000 steps.
-Usage: python benchmarks/population.py [--steps N] [--sizes 1 2 4 ...]
+Usage: python benchmarks/population.py [--steps N] [--sizes 1 2 4 ...] [--model lenet5]
 """
 
 import argparse
@@ -20,7 +20,7 @@ from torch.nn import functional as F
 from lottery_init.batches import PopulationBatches
 from lottery_init.config import ROOT, compose
 from lottery_init.initializers import InitMethod, initialize_member
-from lottery_init.models import LeNet
+from lottery_init.masks import prunable
 from lottery_init.results import read_metrics
 from lottery_init.seeding import generator
 from lottery_init.train import train_population
@@ -34,16 +34,17 @@ def synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def plain_seconds(population: int, steps: int, device: torch.device) -> float:
+def plain_seconds(population: int, steps: int, device: torch.device, model_name: str) -> float:
     """Seconds for `steps` steps of a plain stacked loop (the second of two such epochs)."""
-    data = instantiate(compose().data, seeds=[0], data_dir=ROOT / "data")
+    cfg = compose([f"model={model_name}"])
+    data = instantiate(cfg.data, seeds=[0], data_dir=ROOT / "data")
     data.setup()
     x, y = data.train_x.to(device), data.train_y.to(device)
-    model = LeNet(population).to(device)
+    model = instantiate(cfg.model, population=population).to(device)
     method = InitMethod("xavier_normal", "xavier", "normal")
     for member in range(population):
         initialize_member(model, member, method, member)
-    weights = [layer.weight for layer in model.layers]
+    weights = prunable(model)
     masks = [torch.ones_like(w) for w in weights]
     optimizer = torch.optim.Adam(model.parameters(), lr=0.0012, fused=True)
     gens = [generator(member, "data") for member in range(population)]
@@ -65,9 +66,10 @@ def plain_seconds(population: int, steps: int, device: torch.device) -> float:
     return seconds
 
 
-def trainer_seconds(population: int, steps: int) -> float:
+def trainer_seconds(population: int, steps: int, model_name: str) -> float:
     """Seconds for `steps` steps through `train_population` (its second epoch)."""
     overrides = ["epochs=2", "prune.every_n_epochs=2", f"data.train_size={steps * 60}"]
+    overrides.append(f"model={model_name}")
     overrides += ["+trainer.limit_val_batches=0", "+trainer.enable_progress_bar=false"]
     cfgs = [compose([*overrides, f"seed={seed}"]) for seed in range(population)]
     with tempfile.TemporaryDirectory() as tmp:
@@ -80,6 +82,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1, 2, 4, 8, 16, 32, 88])
+    parser.add_argument("--model", default="lenet", help="a file of conf/model/ (default lenet)")
     args = parser.parse_args()
     torch.set_flush_denormal(True)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -88,15 +91,15 @@ def main() -> None:
         if device.type == "cuda"
         else f"{torch.get_num_threads()} CPU threads"
     )
-    print(f"torch {torch.__version__} on {name}, {args.steps} steps per timed epoch")
+    print(f"torch {torch.__version__} on {name}, {args.model}, {args.steps} steps per timed epoch")
     print(
         "    P   plain s/member-epoch  speed-up   trainer s/member-epoch  speed-up   trainer/plain"
     )
     base = None
     for size in args.sizes:
         scale = STEPS_PER_EPOCH / args.steps / size
-        plain = plain_seconds(size, args.steps, device) * scale
-        ours = trainer_seconds(size, args.steps) * scale
+        plain = plain_seconds(size, args.steps, device, args.model) * scale
+        ours = trainer_seconds(size, args.steps, args.model) * scale
         base = base or (plain, ours)
         print(
             f"{size:>5}   {plain:>20.3f}  {base[0] / plain:>7.2f}x   {ours:>22.3f}  "
