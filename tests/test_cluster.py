@@ -17,7 +17,7 @@ from omegaconf import OmegaConf
 
 from lottery_init.cluster import running, submission
 from lottery_init.config import ROOT, compose
-from lottery_init.packing import members_that_fit
+from lottery_init.packing import MemoryFit, members_that_fit
 from lottery_init.population import Population
 
 # Twelve epochs: ten still to go when a test signals a job after its second, about a second.
@@ -177,9 +177,10 @@ def test_runs_that_a_slurm_job_still_trains_are_not_submitted_again(fake_slurm, 
 def test_a_gpu_jobs_population_is_as_many_members_as_fit_its_gpu():
     cfg = composed("hydra/launcher=population", "hydra.launcher.executor=slurm")
     launcher = instantiate(cfg.hydra.launcher)
-    members = members_that_fit(80 * 2**30, cfg.hydra.launcher.member_mib, 0.25)
     jobs = [compose()]  # the default trainer: a GPU where the job gets one
-    assert launcher._place(jobs).cap == members == 1575
+    members = MemoryFit(None, 0.25).for_jobs(jobs).members(80 * 2**30)
+    # The study's whole grid (88 runs) fits one 80 GiB GPU.
+    assert launcher._place(jobs).cap == members > 88
     launcher.slurm.gpus_per_node = 0
     assert launcher._place(jobs).cap == 11
     launcher.max_population = 40

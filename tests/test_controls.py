@@ -8,10 +8,11 @@ import torch
 from helpers import TINY, TinyData, composed, tiny_trainer
 from test_callback import Probe, tiny_module
 from test_data import image_module
+from test_pruning import by_magnitude, full
 
 from lottery_init.config import compose, run_config, validate
 from lottery_init.initializers import InitMethod, initialize_member, reinitialize
-from lottery_init.masks import magnitude_masks, prune_masks, prune_scores
+from lottery_init.masks import prune_masks, prune_scores
 from lottery_init.models import LeNet
 from lottery_init.pruning import IterativeMagnitudePruning
 from lottery_init.results import read_metrics
@@ -19,10 +20,6 @@ from lottery_init.seeding import generator
 from lottery_init.train import train
 
 XAVIER = InitMethod("xavier_normal", "xavier", "normal")
-
-
-def full(*shape: int) -> torch.Tensor:
-    return torch.ones(*shape, dtype=torch.bool)
 
 
 def random_masks(weights, seeds, round_: int = 0):
@@ -33,7 +30,7 @@ def random_masks(weights, seeds, round_: int = 0):
 
 def test_random_masks_have_the_magnitude_counts_but_not_the_magnitude_masks():
     weights = [torch.randn(2, 30, 40), torch.randn(2, 10, 30)]
-    magnitude = magnitude_masks(weights, [full(*w.shape) for w in weights], rate=0.2)
+    magnitude = by_magnitude(weights, [full(*w.shape) for w in weights], rate=0.2)
     random = random_masks(weights, seeds=[3, 4])
     for r, m in zip(random, magnitude, strict=True):
         assert r.flatten(1).sum(dim=1).tolist() == m.flatten(1).sum(dim=1).tolist()
@@ -135,6 +132,12 @@ def test_layer_rates_through_the_config_give_each_layer_its_remaining_fraction(t
     cfg = compose([*TINY, "epochs=3", "prune.every_n_epochs=1", "prune.layer_rates=[0.2,0.2,0.1]"])
     info = train(cfg, tmp_path)
     assert info["rounds"][2]["layer_remaining"] == pytest.approx([0.64, 0.64, 0.81], abs=1e-3)
+
+
+def test_layer_rates_with_global_scope_are_refused_before_any_work():
+    cfg = compose(["prune.scope=global", "prune.layer_rates=[0.2,0.2,0.1]"])
+    with pytest.raises(ValueError, match=r"^prune.layer_rates needs prune.scope=layer.$"):
+        validate([cfg])
 
 
 def test_frankle2019_experiment_holds_their_lenet_protocol():

@@ -4,7 +4,7 @@ import pytest
 from helpers import TINY
 
 from lottery_init.config import compose
-from lottery_init.packing import pack
+from lottery_init.packing import EVAL_BYTES, SLACK, MemoryFit, member_bytes, pack
 from lottery_init.population import Population, train_populations
 from lottery_init.results import COLUMNS, read_metrics, read_run
 from lottery_init.train import train_population
@@ -62,3 +62,26 @@ def test_a_failing_population_does_not_stop_the_next_one(tmp_path, mnist_raw):
     assert isinstance(outcomes[0], OSError) and outcomes[1][0]["status"] == "done"
     assert read_run(tmp_path / "run")["status"] == "done"
     assert "fine: epoch 1/1" in (tmp_path / "run.log").read_text()
+
+
+def test_an_estimated_member_grows_with_its_models_parameters_and_activations():
+    lenet, conv2 = compose(), compose(["model=conv2", "data=cifar10"])
+    assert member_bytes(conv2) > 10 * member_bytes(lenet)
+    # LeNet-300-100 on MNIST: 7 x 266,610 parameters, a chunk of 50 x 60 images of 784 pixels
+    # and 3 x 60 x 410 activations, in float32, with the slack the measurement showed.
+    expected = 4 * (7 * 266_610 + 50 * 60 * 784 + 3 * 60 * 410) * SLACK
+    assert member_bytes(lenet) == pytest.approx(expected)
+
+
+def test_a_fit_without_a_member_size_takes_the_largest_jobs_and_sets_an_eval_block_aside():
+    jobs = [compose(), compose(["model=conv2"])]
+    fit = MemoryFit(None, 0.25).for_jobs(jobs)
+    assert fit.member_mib * 2**20 == pytest.approx(member_bytes(jobs[1]))
+    memory = 40 * 2**30
+    assert fit.members(memory) == int((memory * 0.75 - EVAL_BYTES) // member_bytes(jobs[1]))
+
+
+def test_a_measured_member_size_is_used_as_given():
+    fit = MemoryFit(39.0, 0.25)
+    assert fit.for_jobs([compose(["model=conv2"])]) is fit
+    assert fit.members(2**30) == int(2**30 * 0.75 // (39 * 2**20))

@@ -6,8 +6,9 @@ import torch
 
 from lottery_init.masks import (
     layer_remaining,
-    magnitude_masks,
     pack_mask,
+    prune_masks,
+    prune_scores,
     prune_smallest,
     remaining,
     unpack_mask,
@@ -18,16 +19,24 @@ def full(*shape: int) -> torch.Tensor:
     return torch.ones(*shape, dtype=torch.bool)
 
 
+def by_magnitude(
+    weights: list[torch.Tensor], masks: list[torch.Tensor], rate: float, scope: str = "layer"
+) -> list[torch.Tensor]:
+    """The masks after pruning `rate` of the survivors by magnitude, as a round of IMP does."""
+    scores = prune_scores("magnitude", weights, weights, [])
+    return prune_masks(scores, masks, [rate] * len(weights), scope)
+
+
 def test_prunes_round_rate_times_survivors_per_layer():
     weights = [torch.randn(1, 4, 5), torch.randn(1, 3, 3)]
-    masks = magnitude_masks(weights, [full(1, 4, 5), full(1, 3, 3)], rate=0.2)
+    masks = by_magnitude(weights, [full(1, 4, 5), full(1, 3, 3)], rate=0.2)
     # round(0.2 * 20) = 4 and round(0.2 * 9) = round(1.8) = 2 weights go.
     assert [int((~m).sum()) for m in masks] == [4, 2]
 
 
 def test_smallest_magnitudes_go_first_whatever_their_sign():
     w = torch.tensor([[[-0.1, 0.5, -3.0, 0.05, 2.0]]])
-    (mask,) = magnitude_masks([w], [full(1, 1, 5)], rate=0.4)
+    (mask,) = by_magnitude([w], [full(1, 1, 5)], rate=0.4)
     assert mask.tolist() == [[[False, True, True, False, True]]]
 
 
@@ -50,7 +59,7 @@ def test_each_member_is_ranked_on_its_own():
 
 def test_global_scope_ranks_across_layers():
     big, small = torch.full((1, 2, 5), 10.0), torch.arange(1.0, 11.0).view(1, 2, 5) / 100
-    masks = magnitude_masks([big, small], [full(1, 2, 5), full(1, 2, 5)], 0.2, scope="global")
+    masks = by_magnitude([big, small], [full(1, 2, 5), full(1, 2, 5)], 0.2, scope="global")
     # 20% of 20 weights = 4, all from the layer of small weights, the smallest four.
     assert bool(masks[0].all())
     assert masks[1].flatten().tolist() == [False] * 4 + [True] * 6
@@ -58,7 +67,7 @@ def test_global_scope_ranks_across_layers():
 
 def test_layer_scope_prunes_each_layer_even_when_another_is_smaller():
     big, small = torch.full((1, 2, 5), 10.0), torch.arange(1.0, 11.0).view(1, 2, 5) / 100
-    masks = magnitude_masks([big, small], [full(1, 2, 5), full(1, 2, 5)], 0.2, scope="layer")
+    masks = by_magnitude([big, small], [full(1, 2, 5), full(1, 2, 5)], 0.2, scope="layer")
     assert [int((~m).sum()) for m in masks] == [2, 2]
 
 
@@ -68,7 +77,7 @@ def test_remaining_after_r_rounds_is_0_8_to_the_r_for_lenet():
     weights = [torch.randn(s, generator=gen) for s in shapes]
     masks = [full(*s) for s in shapes]
     for r in range(1, 20):
-        masks = magnitude_masks(weights, masks, rate=0.2)
+        masks = by_magnitude(weights, masks, rate=0.2)
         # Per-layer rounding of a 1,000-weight layer moves the total by well under 0.1%.
         assert float(remaining(masks)[0]) == pytest.approx(0.8**r, abs=1e-3)
         assert layer_remaining(masks).shape == (1, 3)

@@ -2,6 +2,7 @@
 
 import csv
 import math
+import re
 
 import nbformat
 import pytest
@@ -12,7 +13,13 @@ from omegaconf import OmegaConf
 from lottery_init.config import ROOT, compose
 from lottery_init.report import distributions, figures
 from lottery_init.report.claims import judge_all
-from lottery_init.report.command import init_methods, main, write_report, write_reports
+from lottery_init.report.command import (
+    NoUsableRuns,
+    init_methods,
+    main,
+    write_report,
+    write_reports,
+)
 from lottery_init.report.differences import differences
 from lottery_init.report.summary import pair_rounds, round_stats, thresholds
 from lottery_init.report.sweep import load_sweep
@@ -232,6 +239,19 @@ def test_report_of_a_real_tiny_sweep_end_to_end(tmp_path, mnist_raw, capsys):
     assert "report written to" in capsys.readouterr().out
     summary = (tmp_path / "report" / "summary.md").read_text()
     assert summary.count("(2)") == 4  # two methods x two rounds, each over two seeds
+
+
+def test_a_report_of_a_folder_without_usable_runs_raises_no_usable_runs(tmp_path):
+    fake_run(tmp_path, "xavier_normal", 0, [0.9], status="failed")
+    with pytest.raises(NoUsableRuns, match=re.escape(f"No usable run under {tmp_path}: no run")):
+        write_report(tmp_path)
+    assert not (tmp_path / "report").exists()
+
+
+def test_the_command_on_a_folder_without_usable_runs_exits_with_one_sentence(tmp_path):
+    with pytest.raises(SystemExit) as exit:
+        main([str(tmp_path)])
+    assert exit.value.code == f"No usable run under {tmp_path}: no run.json that is running or done."
 
 
 NOTEBOOK = ROOT / "notebooks" / "seed_paper.ipynb"

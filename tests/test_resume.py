@@ -10,7 +10,7 @@ from helpers import rows, started, wait_for_rows
 
 from lottery_init.checkpoints import LAST
 from lottery_init.config import ROOT, compose
-from lottery_init.results import RunWriter, read_run
+from lottery_init.results import RunWriter, read_run, read_run_or_none
 from lottery_init.tickets import load_masks
 from lottery_init.train import train, train_population
 
@@ -132,6 +132,12 @@ def test_a_finished_run_is_not_trained_again(tmp_path, mnist_raw):
     written = (tmp_path / "metrics.csv").stat().st_mtime_ns
     assert train(cfg, tmp_path) == first
     assert (tmp_path / "metrics.csv").stat().st_mtime_ns == written
+
+
+def test_a_folder_without_run_json_reads_as_no_run_and_one_with_it_as_its_run(tmp_path):
+    assert read_run_or_none(tmp_path) is None
+    writer = RunWriter(tmp_path, {"init": "xavier_normal", "seed": 3})
+    assert read_run_or_none(tmp_path) == writer.info == read_run(tmp_path)
 
 
 def test_the_same_config_and_seed_give_identical_metrics(tmp_path, mnist_raw):

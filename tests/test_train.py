@@ -151,6 +151,7 @@ def test_one_dense_epoch_on_full_mnist_reaches_95_percent(tmp_path, mnist_raw):
         ("prune.rate=0", r"prune.rate must lie in \(0, 1\), got 0."),
         ("epochs=0", r"epochs \(0\) must be a positive multiple of prune.every_n_epochs \(5\)."),
         ("prune.scope=row", r"prune.scope must be one of \('layer', 'global'\), got 'row'."),
+        ("prune.method=snip", r"prune.method must be one of \('magnitude', .*\), got 'snip'."),
         ("init.scheme=lecun", r"init.scheme must be one of \('xavier', 'kaiming'\), got 'lecun'."),
         (
             "init.distribution=laplace",

@@ -47,7 +47,7 @@ class PopulationLauncher(Launcher):
         self,
         executor: str = "local",
         max_population: int | None = None,
-        member_mib: float = 39.0,
+        member_mib: float | None = None,
         memory_margin: float = 0.25,
         devices: Sequence[str] | None = None,
         submitit_folder: str = ".submitit/%j",
@@ -110,6 +110,8 @@ class PopulationLauncher(Launcher):
         """Where the sweep's populations train and how many members one may hold."""
         launcher = {"executor": self.executor, "devices": self.devices, "slurm": self.slurm}
         accelerators = {str(cfg.trainer.accelerator) for cfg in cfgs}
+        # Where no member size is set, the sweep's largest job gives it.
+        self.fit = self.fit.for_jobs(cfgs)
         try:
             return place(launcher, accelerators, self.max_population, self.fit)
         except ValueError as error:
