@@ -14,6 +14,7 @@ from pathlib import Path
 import torch
 
 from lottery_init.config import compose
+from lottery_init.process import prepare_training_process
 from lottery_init.results import read_metrics, read_run
 from lottery_init.train import train_population
 
@@ -39,6 +40,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=100)
     parser.add_argument("--jobs", nargs="+", default=["xavier_normal:1", "kaiming_uniform:1"])
     args = parser.parse_args()
+    prepare_training_process()
     jobs = [(job.split(":")[0], int(job.split(":")[1])) for job in args.jobs]
     torch.set_num_threads(1)
     with tempfile.TemporaryDirectory() as tmp:

@@ -24,6 +24,7 @@ from omegaconf import DictConfig
 
 from lottery_init.config import compose
 from lottery_init.data import cifar10
+from lottery_init.process import prepare_training_process
 from lottery_init.results import read_metrics
 from lottery_init.train import train_population
 
@@ -72,6 +73,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--datasets", nargs="+", default=["mnist", "fashion_mnist", "cifar10"])
     args = parser.parse_args()
+    prepare_training_process()
     print(f"P = {args.population}, median of epochs 2..{args.epochs}")
     print("dataset        inputs  train images  s per epoch")
     for dataset in args.datasets:

@@ -29,6 +29,7 @@ from torch.nn import functional as F
 from lottery_init.config import compose, data_dir
 from lottery_init.initializers import InitMethod, initialize_member
 from lottery_init.masks import prunable
+from lottery_init.process import prepare_training_process
 from lottery_init.recorder import RunRecorder
 from lottery_init.results import read_metrics
 from lottery_init.seeding import generator
@@ -185,7 +186,7 @@ def main() -> None:
     # Every side of the comparison composes its run from these overrides.
     OVERRIDES.append(f"model={args.model}")
     lenet = args.model == "lenet"
-    torch.set_flush_denormal(True)
+    prepare_training_process()
     plain, linear, ours, after, losses = [], [], [], [], set()
     for _ in range(args.repeats):
         seconds, plain_loss = stacked_epochs()

@@ -20,6 +20,7 @@ import torch
 
 from lottery_init.config import compose
 from lottery_init.population import trainer_kwargs
+from lottery_init.process import prepare_training_process
 from lottery_init.train import train_population
 
 SETTINGS = ["epochs=1", "prune.every_n_epochs=1", "data.train_size=6000"]
@@ -51,6 +52,7 @@ def main() -> None:
     parser.add_argument("--model", default="lenet", help="a file of conf/model/ (default lenet)")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    prepare_training_process()
     if args.child is not None:
         train(args.child, "cpu", args.model)
         # ru_maxrss is in kilobytes on Linux.

@@ -21,6 +21,7 @@ from lottery_init.batches import PopulationBatches
 from lottery_init.config import ROOT, compose
 from lottery_init.initializers import InitMethod, initialize_member
 from lottery_init.masks import prunable
+from lottery_init.process import prepare_training_process
 from lottery_init.results import read_metrics
 from lottery_init.seeding import generator
 from lottery_init.train import train_population
@@ -84,7 +85,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1, 2, 4, 8, 16, 32, 88])
     parser.add_argument("--model", default="lenet", help="a file of conf/model/ (default lenet)")
     args = parser.parse_args()
-    torch.set_flush_denormal(True)
+    prepare_training_process()
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     name = (
         torch.cuda.get_device_name()

@@ -31,6 +31,7 @@ from lottery_init.checkpoints import LAST, CheckpointCadence
 from lottery_init.config import ROOT, compose
 from lottery_init.devices import local_devices
 from lottery_init.population import Population, train_packed
+from lottery_init.process import prepare_training_process
 from lottery_init.recorder import RunRecorder
 
 GRID_RUNS, GRID_EPOCHS = 88, 100
@@ -102,6 +103,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1, 11, 88])
     args = parser.parse_args()
+    prepare_training_process()
     device = local_devices(None, compose().trainer.accelerator)[0]
     name = torch.cuda.get_device_name(device) if device != "cpu" else "CPU"
     print(f"torch {torch.__version__} on {name} ({torch.get_num_threads()} threads), ", end="")

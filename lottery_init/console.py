@@ -13,8 +13,6 @@ from pytorch_lightning.callbacks import TQDMProgressBar
 from pytorch_lightning.callbacks.progress.tqdm_progress import Tqdm
 
 log = logging.getLogger(__name__)
-# Progress lines are what this module is for, so they pass whatever level the root logger has.
-log.setLevel(logging.INFO)
 # Loggers through which Lightning announces devices, tips and why a fit stopped.
 CHATTY = ("pytorch_lightning", "lightning_fabric", "lightning.pytorch", "lightning.fabric")
 

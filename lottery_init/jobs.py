@@ -9,7 +9,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from lottery_init.config import ROOT
-from lottery_init.results import read_run
+from lottery_init.results import read_run_or_none
 
 # Settings that cannot change a run's numbers, so a finished run is reused whatever they say.
 NOT_RESULTS = ("report", "checkpoint")
@@ -44,9 +44,9 @@ def conflict(run_dir: Path, run_cfg: DictConfig, device_kind: str | None = None)
     """Why the folder `run_dir` cannot take this job: it holds a run of another config (the
     keys that differ) or one trained on another kind of device than `device_kind` (`cpu`,
     `cuda`: kernels round differently); None when it is empty or holds this job's run."""
-    if not (Path(run_dir) / "run.json").exists():
+    info = read_run_or_none(run_dir)
+    if info is None:
         return None
-    info = read_run(run_dir)
     # Runs written before run.json recorded its device say nothing, and are taken as they are.
     trained_on = info.get("device", {}).get("type")
     if device_kind is not None and trained_on not in (None, device_kind):

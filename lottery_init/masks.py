@@ -34,9 +34,7 @@ def prune_scores(
     `magnitude`: |w| (Frankle & Carbin 2019). `magnitude_increase`: |w| - |w₀|, so the weights
     whose magnitude grew least since θ₀ go (Zhou et al. 2019, "Deconstructing lottery tickets").
     `random`: uniform noise from each member's generator (the random-pruning control: same
-    per-layer counts, mask independent of the weights)."""
-    if method not in METHODS:
-        raise ValueError(f"prune.method must be one of {METHODS}, got {method!r}.")
+    per-layer counts, mask independent of the weights). `config.validate` checks `method`."""
     if method == "magnitude":
         return [w.detach().abs() for w in weights]
     if method == "magnitude_increase":
@@ -51,27 +49,16 @@ def prune_masks(
     scores: list[torch.Tensor], masks: list[torch.Tensor], rates: list[float], scope: str = "layer"
 ) -> list[torch.Tensor]:
     """Prune `rates[l]` of each member's surviving weights of layer l, lowest scores first; with
-    `global` scope all layers of a member are ranked together at their one common rate."""
-    if scope not in SCOPES:
-        raise ValueError(f"prune.scope must be one of {SCOPES}, got {scope!r}.")
+    `global` scope all layers of a member are ranked together at their one common rate
+    (`config.validate` checks `scope`, and that per-layer rates come with `layer` scope)."""
     flat_s = [s.flatten(1) for s in scores]
     flat_m = [m.flatten(1) for m in masks]
     if scope == "layer":
         new = [prune_smallest(*sm, r) for *sm, r in zip(flat_s, flat_m, rates, strict=True)]
     else:
-        if len(set(rates)) > 1:
-            raise ValueError("prune.layer_rates needs prune.scope=layer.")
         joint = prune_smallest(torch.cat(flat_s, dim=1), torch.cat(flat_m, dim=1), rates[0])
         new = list(joint.split([s.shape[1] for s in flat_s], dim=1))
     return [n.view_as(m) for n, m in zip(new, masks, strict=True)]
-
-
-def magnitude_masks(
-    weights: list[torch.Tensor], masks: list[torch.Tensor], rate: float, scope: str = "layer"
-) -> list[torch.Tensor]:
-    """Prune `rate` of each member's surviving weights by magnitude, per layer or across layers."""
-    scores = [w.detach().abs() for w in weights]
-    return prune_masks(scores, masks, [rate] * len(weights), scope)
 
 
 def remaining(masks: list[torch.Tensor]) -> torch.Tensor:

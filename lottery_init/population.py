@@ -14,11 +14,10 @@ import torch
 from omegaconf import DictConfig
 
 from lottery_init.console import PopulationProgress, SweepClock
+from lottery_init.process import prepare_training_process
 from lottery_init.train import train_population
 
 log = logging.getLogger(__name__)
-# Progress lines are what this module is for, so they pass whatever level the root logger has.
-log.setLevel(logging.INFO)
 LOG_FORMAT = "[%(asctime)s][%(name)s][%(levelname)s] - %(message)s"
 # The device a pool worker claimed when it started, and the sweep's clock it shares.
 _claimed: str = "cpu"
@@ -97,12 +96,13 @@ def _attempt(population: Population, device: str, clock: SweepClock) -> list[dic
 
 
 def _claim(devices: "multiprocessing.Queue[str]", workers: int, clock: SweepClock) -> None:
-    """Pool worker start: take a device of its own, log to stderr, share the CPU cores fairly
-    (a GPU worker's host side too: kernel launches, data orders and files slow down when every
-    worker runs as many threads as there are cores)."""
+    """Pool worker start: take a device of its own, log to stderr, set the process up to train,
+    share the CPU cores fairly (a GPU worker's host side too: kernel launches, data orders and
+    files slow down when every worker runs as many threads as there are cores)."""
     global _claimed, _clock
     _claimed, _clock = devices.get(), clock
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    prepare_training_process()
     torch.set_num_threads(max(1, (os.cpu_count() or 1) // workers))
 
 

@@ -38,6 +38,11 @@ def read_run(run_dir: str | Path) -> dict[str, Any]:
     return json.loads((Path(run_dir) / "run.json").read_text())
 
 
+def read_run_or_none(run_dir: str | Path) -> dict[str, Any] | None:
+    """A run's `run.json`, or None where the folder holds none (a run not yet started)."""
+    return read_run(run_dir) if (Path(run_dir) / "run.json").exists() else None
+
+
 def read_metrics(run_dir: str | Path) -> list[dict[str, float]]:
     """A run's `metrics.csv` rows, numbers parsed."""
     with open(Path(run_dir) / "metrics.csv", newline="") as f:
@@ -62,7 +67,7 @@ class RunWriter:
         self.columns = COLUMNS | (VAL_COLUMNS if validation else {})
         self.dir.mkdir(parents=True, exist_ok=True)
         start = resume_epoch or 0
-        old = read_run(self.dir) if start and (self.dir / "run.json").exists() else {}
+        old = (read_run_or_none(self.dir) or {}) if start else {}
         if old.get("status") == "failed" and old.get("failed_epoch", start) < start:
             self.info, self._closed = old, True
             return

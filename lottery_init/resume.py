@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from lottery_init.checkpoints import LAST, load
-from lottery_init.results import read_run
+from lottery_init.results import read_run_or_none
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ def sweep_state(
     """Which jobs of a sweep are finished (with their `run.json`), which populations resume from
     their checkpoint (members in their recorded order), and which jobs start afresh; by index
     into `run_dirs`."""
-    infos = [read_run(d) if (Path(d) / "run.json").exists() else None for d in run_dirs]
+    infos = [read_run_or_none(d) for d in run_dirs]
     done = {i: info for i, info in enumerate(infos) if finished(info)}
     index = {Path(d).name: i for i, d in enumerate(run_dirs)}
     resumed: list[tuple[list[int], Path]] = []

@@ -17,15 +17,16 @@ from omegaconf import DictConfig, OmegaConf
 
 from lottery_init.checkpoints import AtomicCheckpointIO, CheckpointCadence, Interrupted
 from lottery_init.config import ROOT, data_dir, validate
-from lottery_init.console import progress, quiet_dependencies
+from lottery_init.console import progress
 from lottery_init.devices import device_record, pin_precision, trainer_device
 from lottery_init.initializers import InitMethod, initialize_member, reinitialize
 from lottery_init.models.layers import activations_per_image
 from lottery_init.module import LotteryModule
 from lottery_init.ownership import own_run
+from lottery_init.process import prepare_training_process
 from lottery_init.pruning import IterativeMagnitudePruning
 from lottery_init.recorder import RunRecorder
-from lottery_init.results import RunWriter, read_run
+from lottery_init.results import RunWriter, read_run_or_none
 from lottery_init.resume import finished, git_commit, resume_point
 
 log = logging.getLogger(__name__)
@@ -98,16 +99,14 @@ def train_population(
     The population's checkpoint goes to `checkpoint_dir` (default: the first run's
     `checkpoints/`); training resumes from it when it exists, and runs that are already finished
     are not trained again. `callbacks` and `trainer_kwargs` are added to the configured Trainer.
+    The process-wide settings are the entry point's (`process.prepare_training_process`).
     """
     validate(cfgs)
-    previous = [read_run(d) if (Path(d) / "run.json").exists() else None for d in run_dirs]
+    previous = [read_run_or_none(d) for d in run_dirs]
     if all(finished(info) for info in previous):
         log.info(f"Already finished, not trained again: {', '.join(map(str, run_dirs))}")
         return previous
-    # Decaying values become subnormal floats, which the CPU handles many times slower.
-    torch.set_flush_denormal(True)
     pin_precision(cfgs[0].tf32)
-    quiet_dependencies()
     datamodule, module, pruning = _population(cfgs)
     checkpoint_dir = Path(checkpoint_dir or Path(run_dirs[0]) / "checkpoints")
     ckpt, start = resume_point(checkpoint_dir)
@@ -156,6 +155,7 @@ def round_table(info: dict) -> str:
 @hydra.main(version_base="1.3", config_path="../conf", config_name="train")
 def main(cfg: DictConfig) -> None:
     """Train the configured run into Hydra's output folder and print its round table."""
+    prepare_training_process()
     run_dir = Path(HydraConfig.get().runtime.output_dir)
     try:
         validate([cfg])

@@ -10,6 +10,13 @@ from omegaconf import OmegaConf
 from lottery_init.config import ROOT, compose
 from lottery_init.data import mnist
 from lottery_init.data.dataset import Dataset, dataset_of
+from lottery_init.process import prepare_training_process
+
+
+@pytest.fixture(scope="session", autouse=True)
+def training_process() -> None:
+    """The tests train in this process, so it is set up as an entry point sets up its own."""
+    prepare_training_process()
 
 
 @pytest.fixture(scope="session")

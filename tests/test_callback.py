@@ -5,7 +5,7 @@ import pytorch_lightning as pl
 import torch
 from helpers import TinyData, tiny_trainer
 
-from lottery_init.masks import remaining
+from lottery_init.masks import prunable, remaining
 from lottery_init.models import LeNet
 from lottery_init.module import LotteryModule
 from lottery_init.pruning import IterativeMagnitudePruning
@@ -17,16 +17,30 @@ def tiny_module(population: int = 1) -> LotteryModule:
     return LotteryModule(model, lr=0.01)
 
 
+def theta0_by_name(module: LotteryModule, pruning: IterativeMagnitudePruning) -> dict:
+    """The callback's θ₀, which follows `parameters()` order, by parameter name."""
+    names = [name for name, _ in module.named_parameters()]
+    return dict(zip(names, pruning.theta0, strict=True))
+
+
+def masks_by_name(module: LotteryModule, pruning: IterativeMagnitudePruning) -> dict:
+    """The callback's masks, one per prunable weight, by the name of the weight each masks."""
+    names = {id(param): name for name, param in module.named_parameters()}
+    return {names[id(w)]: m for w, m in zip(prunable(module), pruning.masks, strict=True)}
+
+
 class Probe(pl.Callback):
-    """Records the state right after the pruning callback started each epoch."""
+    """Records the state right after the pruning callback started each epoch: parameters by
+    name, optimizer state, weights remaining."""
 
     def __init__(self) -> None:
         self.params, self.opt_state, self.remaining = [], [], []
 
     def on_train_epoch_start(self, trainer, pl_module) -> None:
-        self.params.append([p.detach().clone() for p in pl_module.parameters()])
+        self.params.append({n: p.detach().clone() for n, p in pl_module.named_parameters()})
         self.opt_state.append(len(trainer.optimizers[0].state))
-        self.remaining.append(float(remaining(trainer.callbacks[0].masks)[0]))
+        pruning = next(c for c in trainer.callbacks if isinstance(c, IterativeMagnitudePruning))
+        self.remaining.append(float(remaining(pruning.masks)[0]))
 
 
 def fit(epochs: int, every: int, rate: float = 0.2, population: int = 1):
@@ -46,9 +60,10 @@ def test_pruned_weights_are_exactly_zero_after_optimizer_steps():
 
 def test_surviving_weights_of_both_signs_move():
     module, pruning, _ = fit(epochs=2, every=1, rate=0.2)
-    starts = pruning.theta0[::2]
-    for layer, start, m in zip(module.model.layers, starts, pruning.masks, strict=True):
-        moved = layer.weight != start
+    theta0, params = theta0_by_name(module, pruning), dict(module.named_parameters())
+    for name, m in masks_by_name(module, pruning).items():
+        start = theta0[name]
+        moved = params[name] != start
         # A survivor whose unit lost every outgoing weight gets no gradient; most others move.
         for sign in (start > 0, start < 0):
             assert moved[m & sign].float().mean() > 0.75
@@ -56,12 +71,10 @@ def test_surviving_weights_of_both_signs_move():
 
 def test_rewind_restores_theta0_and_clears_optimizer_state():
     module, pruning, probe = fit(epochs=2, every=1)
-    at_rewind = probe.params[1]
-    names = [n for n, _ in module.named_parameters()]
-    masks = dict(zip([n for n in names if n.endswith("weight")], pruning.masks, strict=True))
-    for name, value, start in zip(names, at_rewind, pruning.theta0, strict=True):
+    at_rewind, masks = probe.params[1], masks_by_name(module, pruning)
+    for name, start in theta0_by_name(module, pruning).items():
         expected = start * masks[name] if name in masks else start
-        assert torch.equal(value, expected), name
+        assert torch.equal(at_rewind[name], expected), name
     assert probe.opt_state == [0, 0]
 
 

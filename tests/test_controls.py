@@ -6,7 +6,7 @@ from functools import partial
 import pytest
 import torch
 from helpers import TINY, TinyData, composed, tiny_trainer
-from test_callback import Probe, tiny_module
+from test_callback import Probe, masks_by_name, theta0_by_name, tiny_module
 from test_data import image_module
 from test_pruning import by_magnitude, full
 
@@ -84,23 +84,25 @@ def fit(epochs: int, **options):
 
 
 def test_late_rewinding_restores_the_epoch_k_weights_exactly():
-    _, pruning, probe = fit(4, rewind="epoch_k", rewind_epoch=1)
+    module, pruning, probe = fit(4, rewind="epoch_k", rewind_epoch=1)
     # probe.params[k] are the weights at the start of epoch k: after 1 epoch, and after rewinding.
     after_one_epoch, rewound = probe.params[1], probe.params[2]
-    masks = iter(pruning.masks)
-    for name_index, (k, r) in enumerate(zip(after_one_epoch, rewound, strict=True)):
-        expected = k * next(masks) if name_index % 2 == 0 else k
-        assert torch.equal(r, expected)
-    assert not torch.equal(after_one_epoch[0], pruning.theta0[0])
+    masks = masks_by_name(module, pruning)
+    for name, k in after_one_epoch.items():
+        expected = k * masks[name] if name in masks else k
+        assert torch.equal(rewound[name], expected), name
+    first = "model.layers.0.weight"
+    assert not torch.equal(after_one_epoch[first], theta0_by_name(module, pruning)[first])
 
 
 def test_reinit_rewinds_the_survivors_to_a_fresh_draw_of_the_same_method():
     module, pruning, probe = fit(4, rewind="reinit")
     fresh = LeNet(1, input_shape=[20], hidden=[12, 8], num_classes=3)
     reinitialize(fresh, [XAVIER], [0], round_=1)
-    rewound = probe.params[2][0]
-    assert torch.equal(rewound, fresh.layers[0].weight.detach() * pruning.masks[0])
-    assert not torch.equal(rewound, pruning.theta0[0] * pruning.masks[0])
+    first = "model.layers.0.weight"
+    rewound, mask = probe.params[2][first], masks_by_name(module, pruning)[first]
+    assert torch.equal(rewound, fresh.layers[0].weight.detach() * mask)
+    assert not torch.equal(rewound, theta0_by_name(module, pruning)[first] * mask)
 
 
 def test_the_validation_split_is_disjoint_from_training_and_the_same_for_every_seed(mnist_raw):

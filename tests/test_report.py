@@ -128,8 +128,7 @@ def test_every_figure_is_a_png_with_a_curve_per_method(tmp_path):
     assert len(figures.curves(sweep.usable).axes[0].lines) == 2
     run = sweep.usable["xavier_normal"][0]
     assert len(figures.remaining(run).axes[0].lines) == 4  # all weights and three layers
-    shapes = distributions.layer_shapes(run.config)
-    dist = distributions.init_distributions(init_methods(sweep), shapes)
+    dist = distributions.init_distributions(init_methods(sweep), run.config)
     assert [len(ax.lines) for ax in dist.axes] == [2, 2, 2]
 
 
@@ -249,9 +248,10 @@ def test_a_report_of_a_folder_without_usable_runs_raises_no_usable_runs(tmp_path
 
 
 def test_the_command_on_a_folder_without_usable_runs_exits_with_one_sentence(tmp_path):
-    with pytest.raises(SystemExit) as exit:
+    sentence = f"No usable run under {tmp_path}: no run.json that is running or done."
+    with pytest.raises(SystemExit) as stopped:
         main([str(tmp_path)])
-    assert exit.value.code == f"No usable run under {tmp_path}: no run.json that is running or done."
+    assert stopped.value.code == sentence
 
 
 NOTEBOOK = ROOT / "notebooks" / "seed_paper.ipynb"

@@ -23,6 +23,7 @@ from lottery_init.config import validate
 from lottery_init.packing import MemoryFit, pack
 from lottery_init.placement import Placement, place
 from lottery_init.population import Population, train_populations
+from lottery_init.process import prepare_training_process
 from lottery_init.resume import sweep_state
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,8 @@ class PopulationLauncher(Launcher):
             return []  # every job's folder is trained by another process
         setup_globals()
         configure_log(self.config.hydra.hydra_logging, self.config.hydra.verbose)
+        # With one local device the populations train in this process, so it is set up to train.
+        prepare_training_process()
         Path(str(self.config.hydra.sweep.dir)).mkdir(parents=True, exist_ok=True)
         jobs = [self._prepare(list(o), initial_job_idx + i) for i, o in enumerate(job_overrides)]
         cfgs = [job.return_value for job in jobs]

@@ -24,8 +24,6 @@ from lottery_init.packing import MemoryFit
 from lottery_init.population import Population
 
 log = logging.getLogger(__name__)
-# Job states are what this module is for, so they pass whatever level the root logger has.
-log.setLevel(logging.INFO)
 # Seconds between looks at the jobs' files; on Slurm, submitit's watcher spaces out its `sacct`.
 POLL_SECONDS = 2.0
 # Lines of a failed job's stderr that its failure line shows.

@@ -15,6 +15,7 @@ from submitit.helpers import Checkpointable, DelayedSubmission
 from lottery_init.checkpoints import Interrupted
 from lottery_init.packing import MemoryFit
 from lottery_init.population import LOG_FORMAT, Population, train_packed
+from lottery_init.process import prepare_training_process
 from lottery_init.results import write_json
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,7 @@ class PopulationJob(Checkpointable):
         GPU (even where GPUs are visible); on submitit's signal, requeue."""
         print(STARTED, flush=True)
         logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+        prepare_training_process()
         # The job's CPUs are its share of the node, GPU or not: the host side of a GPU step
         # (kernel launches, data orders, files) slows down when threads oversubscribe them.
         torch.set_num_threads(self.cpus)

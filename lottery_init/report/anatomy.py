@@ -13,7 +13,7 @@ from lottery_init.initializers import InitMethod
 from lottery_init.report import overlap
 from lottery_init.report.distributions import layer_shapes, sampled_weights
 from lottery_init.report.sweep import Run
-from lottery_init.tickets import load_masks
+from lottery_init.tickets import MASKS, load_masks
 
 # Rounds shown: those nearest 21%, 6.9% and 1.8% of the weights remaining (0.8^7, ^12, ^18).
 TARGETS = (0.21, 0.069, 0.018)
@@ -122,7 +122,7 @@ def _kept(masks: Sequence[np.ndarray]) -> float:
 def ticket_section(runs: Sequence[Run], out: Path) -> list[str]:
     """The report's ticket anatomy and overlap section, writing anatomy.png and overlap.png;
     nothing for runs without masks.npz."""
-    tickets = [ticket(run) for run in runs if (Path(run.dir) / "masks.npz").exists()]
+    tickets = [ticket(run) for run in runs if (Path(run.dir) / MASKS).exists()]
     tickets = [t for t in tickets if t.masks]
     if not tickets:
         return []

@@ -23,7 +23,7 @@ class ReportAtSweepEnd(Callback):
         sweep_dir = Path(str(config.hydra.sweep.dir))
         try:
             outs = write_reports(sweep_dir)
-        except (Exception, SystemExit) as error:  # SystemExit: a sweep with no usable run.
+        except Exception as error:
             log.warning(
                 f"The report of {sweep_dir} was not written ({type(error).__name__}: {error}); "
                 f"the runs are unaffected. Try: python -m lottery_init.report {sweep_dir}"

@@ -31,6 +31,10 @@ FIGURES = {
 }
 
 
+class NoUsableRuns(ValueError):
+    """A folder that holds no run a report can use: none running or done."""
+
+
 def init_methods(sweep: Sweep) -> list[InitMethod]:
     """The init methods of the sweep, as their runs recorded them, each once (their formulas,
     without any per-layer scales a variant adds)."""
@@ -82,7 +86,7 @@ def write_report(sweep_dir: Path, margin: float = MARGIN, dataset: str | None = 
     when given) into its `report/` folder (`report/<dataset>/`)."""
     sweep = load_sweep(sweep_dir, dataset)
     if not sweep.usable:
-        raise SystemExit(f"No usable run under {sweep_dir}: no run.json that is running or done.")
+        raise NoUsableRuns(f"No usable run under {sweep_dir}: no run.json that is running or done.")
     out = Path(sweep_dir) / "report" / (dataset or "")
     out.mkdir(parents=True, exist_ok=True)
     stats = round_stats(sweep.usable)
@@ -133,7 +137,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         "apart; methods count as equivalent when TOST shows their difference within ±margin)",
     )
     args = parser.parse_args(argv)
-    for out in write_reports(args.sweep_dir, args.margin / 100):
+    try:
+        outs = write_reports(args.sweep_dir, args.margin / 100)
+    except NoUsableRuns as error:
+        # The command's one sentence and exit status 1, not a traceback.
+        raise SystemExit(str(error)) from None
+    for out in outs:
         print(f"report written to {out}/ (start with report.md)")
 
 
