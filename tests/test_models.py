@@ -4,6 +4,7 @@ member its own network, on every dataset shape, initialized, pruned and reported
 import pytest
 import torch
 from helpers import TINY
+from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from torch import nn
 
@@ -109,3 +110,33 @@ def test_lenet5_trains_prunes_and_keeps_its_masks_per_layer(tmp_path, mnist_raw)
     assert info["rounds"][1]["test_acc"] > 0.3  # chance is 0.1
     shapes = [tuple(m.shape) for m in load_masks(tmp_path)[1]]
     assert shapes == [(6, 1, 5, 5), (16, 6, 5, 5), (120, 400), (84, 120), (10, 84)]
+
+
+def unstacked(net: ConvNet, member: int, x: torch.Tensor) -> torch.Tensor:
+    """Member `member`'s logits computed layer by layer with torch's own unstacked functions."""
+    h = x
+    for i, layer in enumerate(net.layers[: net.convs]):
+        w, b = layer.weight[member], layer.bias[member]
+        h = torch.nn.functional.leaky_relu(
+            torch.nn.functional.conv2d(h, w, b, padding=layer.padding), net.negative_slope
+        )
+        if (i + 1) % net.pool_every == 0:
+            h = torch.nn.functional.max_pool2d(h, 2)
+    h = h.flatten(1)
+    for i, layer in enumerate(net.layers[net.convs :]):
+        h = torch.nn.functional.linear(h, layer.weight[member], layer.bias[member])
+        if i < len(net.layers) - net.convs - 1:
+            h = torch.nn.functional.leaky_relu(h, net.negative_slope)
+    return h
+
+
+@pytest.mark.parametrize("model", ["lenet5", "conv4"])
+def test_a_conv_nets_members_compute_what_an_unstacked_network_computes(model):
+    torch.manual_seed(0)
+    cfg = compose([f"model={model}", "data=cifar10"])
+    net = instantiate(cfg.model, population=3).double()
+    x = torch.randn(3, 5, *cfg.data.shape, dtype=torch.double)
+    logits = net(x)
+    for member in range(3):
+        expected = unstacked(net, member, x[member])
+        torch.testing.assert_close(logits[member], expected, rtol=0, atol=1e-10)

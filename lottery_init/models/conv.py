@@ -29,6 +29,13 @@ def conv_output(
     return convs[-1] * height * width
 
 
+def layout(device: torch.device) -> torch.memory_format:
+    """The activations' memory layout for the device: channels last on the CPU, where oneDNN's
+    grouped convolutions run about twice as fast in it (benchmarks/population.py --model
+    lenet5); PyTorch's default elsewhere, until a GPU measurement says otherwise."""
+    return torch.channels_last if device.type == "cpu" else torch.contiguous_format
+
+
 class ConvNet(nn.Module):
     """Convolutions, each followed by leaky ReLU and, after every `pool_every` of them, a 2x2
     max pool; then fully connected layers, stacked over a population of P members."""
@@ -76,7 +83,7 @@ class ConvNet(nn.Module):
         """Logits `[P, B, classes]` for images `[P, B, C, H, W]`."""
         population, batch = x.shape[:2]
         # Members side by side as channel groups, so each layer is one grouped convolution.
-        h = x.transpose(0, 1).flatten(1, 2)
+        h = x.transpose(0, 1).flatten(1, 2).contiguous(memory_format=layout(x.device))
         for i, conv in enumerate(self.layers[: self.convs]):
             h = F.leaky_relu(conv(h), self.negative_slope)
             if (i + 1) % self.pool_every == 0:
