@@ -20,8 +20,8 @@ from torch.nn import functional as F
 from lottery_init.batches import PopulationBatches
 from lottery_init.config import ROOT, compose
 from lottery_init.initializers import InitMethod, initialize_member
-from lottery_init.masks import prunable
 from lottery_init.process import prepare_training_process
+from lottery_init.pruning.masks import prunable
 from lottery_init.results import read_metrics
 from lottery_init.seeding import generator
 from lottery_init.train import train_population

@@ -17,9 +17,9 @@ from lottery_init import schema  # noqa: F401 (registers `train_schema` with Hyd
 from lottery_init.data.module import READERS
 from lottery_init.devices import ACCELERATORS, FP32
 from lottery_init.initializers import InitMethod
-from lottery_init.masks import METHODS, SCOPES
 from lottery_init.models import stacked_layers
 from lottery_init.pruning import REWINDS
+from lottery_init.pruning.masks import METHODS, SCOPES
 
 ROOT = Path(__file__).resolve().parents[1]
 MEMBER_KEYS = ("init", "seed")

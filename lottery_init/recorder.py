@@ -11,8 +11,8 @@ import pytorch_lightning as pl
 import torch
 
 from lottery_init import board
-from lottery_init.masks import layer_remaining, prunable, remaining
 from lottery_init.pruning import IterativeMagnitudePruning
+from lottery_init.pruning.masks import layer_remaining, prunable, remaining
 from lottery_init.results import RunWriter
 
 # A round's per-layer remaining fractions `[P][L]`, masks and weights `[P, out, in]` per layer.

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from lottery_init.files import atomic_write
-from lottery_init.masks import pack_mask, unpack_mask
+from lottery_init.pruning.masks import pack_mask, unpack_mask
 
 MASKS = "masks.npz"
 # A run's masks.npz arrays by name, as `keep_rounds` and `save_round` return them.

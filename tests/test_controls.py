@@ -12,9 +12,9 @@ from test_pruning import by_magnitude, full
 
 from lottery_init.config import compose, run_config, validate
 from lottery_init.initializers import InitMethod, initialize_member, reinitialize
-from lottery_init.masks import prune_masks, prune_scores
 from lottery_init.models import LeNet
 from lottery_init.pruning import IterativeMagnitudePruning
+from lottery_init.pruning.masks import prune_masks, prune_scores
 from lottery_init.results import read_metrics
 from lottery_init.seeding import generator
 from lottery_init.train import train

@@ -22,8 +22,8 @@ from helpers import composed, rows, started, wait_for_rows
 from lottery_init.checkpoints import LAST, load
 from lottery_init.cluster import running, submission
 from lottery_init.config import ROOT, compose
-from lottery_init.masks import unpack_mask
 from lottery_init.population import Population, trainer_kwargs
+from lottery_init.pruning.masks import unpack_mask
 from lottery_init.results import read_metrics, read_run
 from lottery_init.train import train_population
 

@@ -10,8 +10,8 @@ from torch import nn
 
 from lottery_init.config import compose, layer_count
 from lottery_init.initializers import InitMethod, initialize_member
-from lottery_init.masks import prunable, prune_masks, prune_scores
 from lottery_init.models import ConvNet, StackedConv2d, stacked_layers
+from lottery_init.pruning.masks import prunable, prune_masks, prune_scores
 from lottery_init.report.distributions import layer_shapes, run_model
 from lottery_init.results import read_metrics
 from lottery_init.tickets import load_masks

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from lottery_init.masks import (
+from lottery_init.pruning.masks import (
     layer_remaining,
     pack_mask,
     prune_masks,

@@ -8,10 +8,10 @@ from helpers import TinyData, tiny_trainer
 from torch.utils.tensorboard.summary import histogram
 
 from lottery_init import board, tickets
-from lottery_init.masks import pack_mask
 from lottery_init.models import LeNet
 from lottery_init.module import LotteryModule
 from lottery_init.pruning import IterativeMagnitudePruning
+from lottery_init.pruning.masks import pack_mask
 from lottery_init.recorder import RunRecorder
 from lottery_init.results import RunWriter
 

@@ -9,8 +9,8 @@ from matplotlib.figure import Figure
 from torch import nn
 
 from lottery_init.initializers import InitMethod, initialize_member
-from lottery_init.masks import prunable
 from lottery_init.models import stacked_layers
+from lottery_init.pruning.masks import prunable
 from lottery_init.report.figures import panels
 
 # What a run's model config meant before it named its class and its dataset's shape:

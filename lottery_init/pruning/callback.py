@@ -7,7 +7,7 @@ import pytorch_lightning as pl
 import torch
 from torch import nn
 
-from lottery_init.masks import (
+from lottery_init.pruning.masks import (
     pack_mask,
     prunable,
     prune_masks,
