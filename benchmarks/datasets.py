@@ -36,7 +36,9 @@ def cifar_stand_in(folder: Path) -> str:
     # Level 1: random bytes do not compress, and the archive need not be small.
     with tarfile.open(fileobj=buffer, mode="w:gz", compresslevel=1) as archive:
         for name in [*cifar10.SPLITS["train"], *cifar10.SPLITS["test"]]:
-            data = rng.integers(0, 256, size=10_000 * cifar10.RECORD, dtype=np.uint8).tobytes()
+            records = rng.integers(0, 256, size=(10_000, cifar10.RECORD), dtype=np.uint8)
+            records[:, 0] = rng.integers(0, 10, size=10_000)  # the label byte: a class
+            data = records.tobytes()
             member = tarfile.TarInfo(f"cifar-10-batches-bin/{name}.bin")
             member.size = len(data)
             archive.addfile(member, io.BytesIO(data))

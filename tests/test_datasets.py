@@ -420,6 +420,14 @@ def test_fewer_labels_than_images_are_refused(fashion):
         check_sizes(images, replace(fashion, sizes={"train": 2, "test": 2}))
 
 
+def test_labels_outside_the_stated_classes_are_refused(fashion):
+    x = torch.zeros(2, 1, 28, 28, dtype=torch.uint8)
+    labels = torch.tensor([3, 12])
+    images = Images(x, labels, x, torch.zeros(2, dtype=torch.long), {})
+    with pytest.raises(DataError, match="train files hold labels 3 to 12, outside the 10 classes"):
+        check_sizes(images, replace(fashion, sizes={"train": 2, "test": 2}))
+
+
 def test_normalize_standardizes_each_channel_with_its_own_mean_and_std(cifar):
     # Pixels 0 and 255 scale to exactly 0 and 1, and these means and stds are powers of two,
     # so the expected values are exact.

@@ -67,7 +67,7 @@ def read_checked(path: Path, md5: str, what: str, gunzip: bool = True) -> bytes:
 
 
 def check_sizes(images: Images, dataset: Dataset) -> None:
-    """Stop when the files hold other splits or image shapes than the dataset states."""
+    """Stop when the files hold other splits, image shapes or classes than the dataset states."""
     for split, x, y in (
         ("train", images.train_x, images.train_y),
         ("test", images.test_x, images.test_y),
@@ -77,6 +77,11 @@ def check_sizes(images: Images, dataset: Dataset) -> None:
             raise DataError(
                 f"{dataset.name}'s {split} files hold images {tuple(x.shape)} and {len(y)} labels, "
                 f"not the {expected} the dataset states."
+            )
+        if len(y) and not 0 <= int(y.min()) <= int(y.max()) < dataset.classes:
+            raise DataError(
+                f"{dataset.name}'s {split} files hold labels {int(y.min())} to {int(y.max())}, "
+                f"outside the {dataset.classes} classes the dataset states."
             )
 
 
