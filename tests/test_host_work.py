@@ -11,7 +11,6 @@ import torch
 from helpers import TINY, TinyData, tiny_trainer
 
 from lottery_init import population as population_module
-from lottery_init import pruning as pruning_module
 from lottery_init import train as train_module
 from lottery_init.checkpoints import STOP_SIGNALS, CheckpointCadence
 from lottery_init.config import compose
@@ -19,6 +18,7 @@ from lottery_init.console import EpochBar, SweepClock
 from lottery_init.models import LeNet
 from lottery_init.module import LotteryModule
 from lottery_init.population import Population
+from lottery_init.pruning import callback as pruning_module
 from lottery_init.train import train_population
 
 
