@@ -140,3 +140,28 @@ def test_a_conv_nets_members_compute_what_an_unstacked_network_computes(model):
     for member in range(3):
         expected = unstacked(net, member, x[member])
         torch.testing.assert_close(logits[member], expected, rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        ["prune=imp_random"],
+        ["prune=imp_reinit"],
+        ["prune.scope=global"],
+        ["prune.rewind=epoch_k", "prune.rewind_epoch=1"],
+        ["prune.layer_rates=[0.1,0.1,0.2,0.2,0.1]"],
+        ["init.layer_scales=[1,2,1,1,1]"],
+    ],
+)
+def test_a_conv_network_runs_every_pruning_variant(tmp_path, mnist_raw, variant):
+    cfg = compose([*TINY, "model=lenet5", "epochs=2", "prune.every_n_epochs=1", *variant])
+    info = train(cfg, tmp_path)
+    assert info["status"] == "done" and len(load_masks(tmp_path)) == 2
+    weights = [6 * 25, 16 * 150, 400 * 120, 120 * 84, 84 * 10]
+    kept = sum(w * r for w, r in zip(weights, info["rounds"][1]["layer_remaining"], strict=True))
+    rates = [0.1, 0.1, 0.2, 0.2, 0.1] if "layer_rates" in variant[0] else [0.2] * 5
+    if "global" not in variant[0]:
+        assert info["rounds"][1]["layer_remaining"] == pytest.approx(
+            [1 - r for r in rates], abs=4e-3
+        )
+    assert kept / sum(weights) == pytest.approx(info["rounds"][1]["remaining"], abs=1e-6)
