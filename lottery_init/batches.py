@@ -33,7 +33,7 @@ def copies(gens: Sequence[torch.Generator]) -> list[torch.Generator]:
 
 
 class PopulationBatches:
-    """One epoch of training batches `[P, B, 784]`, member p in its own shuffled order, handed
+    """One epoch of training batches `[P, B, *image]`, member p in its own shuffled order, handed
     out in chunks of up to `chunk` batches (one chunk per Lightning step)."""
 
     def __init__(

@@ -18,8 +18,8 @@ METRICS = [
     "summary/smallest_winning_remaining",
     *(f"summary/test_acc_at_{mark}" for mark in MARKS),
 ]
-# What sets a run apart in the HParams table besides init and seed: the learning rate and the
-# controls (random pruning, reinitialization). Five in all, the number the table shows unasked.
+# What sets a run apart in the HParams table besides init and seed: the dataset, the learning
+# rate and the controls (random pruning, reinitialization).
 HPARAMS = ("data.name", "lr", "prune.method", "prune.rewind")
 # Every chart of a layout draws each run as a line, so runs are compared on one chart.
 LAYOUT = {

@@ -190,3 +190,10 @@ def test_a_gpu_jobs_population_is_as_many_members_as_fit_its_gpu():
 def test_members_that_fit_leave_the_margin_free():
     assert members_that_fit(100 * 2**20, member_mib=10, margin=0.2) == 8
     assert members_that_fit(2**20, member_mib=10, margin=0.2) == 1
+
+
+def test_each_launch_estimates_its_members_from_its_own_jobs():
+    launcher = instantiate(composed("hydra.launcher.executor=slurm").hydra.launcher)
+    small = launcher._place([compose()]).cap
+    assert launcher._place([compose(["model=conv2"])]).cap < small
+    assert launcher._place([compose()]).cap == small

@@ -1,6 +1,7 @@
 """The report on synthetic sweeps with known numbers, and on a real tiny sweep."""
 
 import csv
+import json
 import math
 import re
 
@@ -346,3 +347,14 @@ def test_loading_a_sweep_of_two_datasets_without_choosing_one_is_refused(tmp_pat
     with pytest.raises(ValueError, match="holds runs of fashion_mnist and mnist, which no mean"):
         load_sweep(tmp_path)
     assert [r.seed for r in load_sweep(tmp_path, "mnist").usable["xavier_normal"]] == [0]
+
+
+def test_a_sweep_of_two_models_is_refused_rather_than_averaged(tmp_path):
+    fake_run(tmp_path, "xavier_normal", 0, [0.9])
+    fake_run(tmp_path / "conv", "xavier_normal", 1, [0.8])
+    run_json = next((tmp_path / "conv").rglob("run.json"))
+    info = json.loads(run_json.read_text())
+    info["config"]["model"] = {"_target_": "lottery_init.models.ConvNet", "convs": [6, 16]}
+    run_json.write_text(json.dumps(info))
+    with pytest.raises(ValueError, match="holds runs of 2 models, which no mean may mix"):
+        load_sweep(tmp_path)

@@ -61,7 +61,9 @@ class PopulationLauncher(Launcher):
         if devices and executor != "local":
             raise ValueError(f"devices is for executor=local; a {executor} job uses its own GPU.")
         self.executor, self.max_population, self.devices = executor, max_population, devices
-        self.fit = MemoryFit(member_mib, memory_margin)
+        # As configured; `fit` is this launch's, its member size estimated from its own jobs.
+        self.memory = MemoryFit(member_mib, memory_margin)
+        self.fit = self.memory
         self.submitit_folder, self.slurm = submitit_folder, slurm
         self.config: DictConfig | None = None
         self.hydra_context: HydraContext | None = None
@@ -114,7 +116,7 @@ class PopulationLauncher(Launcher):
         launcher = {"executor": self.executor, "devices": self.devices, "slurm": self.slurm}
         accelerators = {str(cfg.trainer.accelerator) for cfg in cfgs}
         # Where no member size is set, the sweep's largest job gives it.
-        self.fit = self.fit.for_jobs(cfgs)
+        self.fit = self.memory.for_jobs(cfgs)
         try:
             return place(launcher, accelerators, self.max_population, self.fit)
         except ValueError as error:

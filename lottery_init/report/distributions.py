@@ -12,15 +12,12 @@ from lottery_init.initializers import InitMethod, initialize_member
 from lottery_init.models import stacked_layers
 from lottery_init.pruning.masks import prunable
 from lottery_init.report.figures import panels
-
-# What a run's model config meant before it named its class and its dataset's shape:
-# LeNet-300-100 on MNIST.
-BEFORE = {"_target_": "lottery_init.models.LeNet", "input_shape": [1, 28, 28], "num_classes": 10}
+from lottery_init.report.sweep import MODEL_BEFORE
 
 
 def run_model(config: dict) -> nn.Module:
     """A run's model, rebuilt from its recorded config as a population of one."""
-    return instantiate(BEFORE | config.get("model", {}), population=1)
+    return instantiate(MODEL_BEFORE | config.get("model", {}), population=1)
 
 
 def layer_shapes(config: dict) -> list[tuple[int, int]]:

@@ -1,10 +1,21 @@
 """Reading a sweep: every run's `run.json` and `metrics.csv` under a folder, at any depth."""
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from lottery_init.results import read_metrics, read_run
+
+# What a run's model config meant before it named its class and its dataset's shape:
+# LeNet-300-100 on MNIST.
+MODEL_BEFORE = {
+    "_target_": "lottery_init.models.LeNet",
+    "input_shape": [1, 28, 28],
+    "num_classes": 10,
+    "hidden": [300, 100],
+    "negative_slope": 0.05,
+}
 
 
 @dataclass
@@ -24,6 +35,11 @@ class Run:
     def dataset(self) -> str:
         """The dataset's name (MNIST for runs recorded before the config named it)."""
         return self.config.get("data", {}).get("name", "mnist")
+
+    @property
+    def model(self) -> dict[str, Any]:
+        """The model's config (LeNet-300-100 on MNIST where the run predates model settings)."""
+        return MODEL_BEFORE | self.config.get("model", {})
 
     @property
     def label(self) -> str:
@@ -88,6 +104,12 @@ def load_sweep(folder: str | Path, dataset: str | None = None) -> Sweep:
             "load one dataset's runs at a time (load_sweep(folder, dataset))."
         )
     runs = [r for r in runs if dataset is None or r.dataset == dataset]
+    models = {json.dumps(r.model, sort_keys=True) for r in runs}
+    if len(models) > 1:
+        raise ValueError(
+            f"{folder} holds runs of {len(models)} models, which no mean may mix (a report per "
+            "setting is not written yet); report each model's runs from a folder of their own."
+        )
     usable: dict[str, list[Run]] = {}
     left_out: list[tuple[str, int, str]] = []
     seen: set[tuple[str, int]] = set()
