@@ -13,9 +13,8 @@ from lottery_init.initializers import InitMethod, initialize_member
 from lottery_init.models import ConvNet, StackedConv2d, stacked_layers
 from lottery_init.pruning.masks import prunable, prune_masks, prune_scores
 from lottery_init.report.distributions import layer_shapes, run_model
-from lottery_init.results import read_metrics
 from lottery_init.tickets import load_masks
-from lottery_init.train import train, train_population
+from lottery_init.train import train
 
 MODELS = ["lenet", "lenet5", "conv2", "conv4", "conv6"]
 KAIMING = InitMethod("kaiming_normal", "kaiming", "normal")
@@ -85,23 +84,6 @@ def test_pruning_a_conv_network_keeps_each_layers_exact_count():
     for mask, weight in zip(new, weights, strict=True):
         assert mask.shape == weight.shape
         assert mask.sum().item() == weight.numel() - round(0.2 * weight.numel())
-
-
-def test_a_conv_members_numbers_do_not_depend_on_its_companions(tmp_path, mnist_raw):
-    jobs = [("xavier_normal", 1), ("kaiming_uniform", 1), ("xavier_uniform", 2)]
-    jobs.append(("kaiming_normal", 3))
-    settings = [*TINY, "model=lenet5", "epochs=2", "prune.every_n_epochs=1"]
-
-    def first_member(size: int) -> list[dict]:
-        cfgs = [compose([*settings, f"init={i}", f"seed={s}"]) for i, s in jobs[:size]]
-        dirs = [tmp_path / f"P{size}" / f"{i}_s{s}" for i, s in jobs[:size]]
-        train_population(cfgs, dirs)
-        return read_metrics(dirs[0])
-
-    pair, four = first_member(2), first_member(4)
-    for a, b in zip(pair, four, strict=True):
-        for column in ("train_loss", "test_loss", "test_acc", "remaining"):
-            assert a[column] == pytest.approx(b[column], abs=1e-6), column
 
 
 def test_lenet5_trains_prunes_and_keeps_its_masks_per_layer(tmp_path, mnist_raw):

@@ -39,14 +39,21 @@ def test_member_of_three_matches_a_population_of_one():
     assert not torch.allclose(together.layers[0].weight[0], together.layers[0].weight[1])
 
 
-def test_a_members_numbers_do_not_depend_on_its_companions(tmp_path, mnist_raw):
+@pytest.mark.parametrize(
+    "model",
+    [
+        ["epochs=4", "prune.every_n_epochs=2"],
+        ["model=lenet5", "epochs=2", "prune.every_n_epochs=1"],
+    ],
+)
+def test_a_members_numbers_do_not_depend_on_its_companions(tmp_path, mnist_raw, model):
     jobs = [
         ("xavier_normal", 1),
         ("kaiming_uniform", 1),
         ("xavier_uniform", 2),
         ("kaiming_normal", 3),
     ]
-    settings = [*TINY, "epochs=4", "prune.every_n_epochs=2"]
+    settings = [*TINY, *model]
 
     def first_member(size: int) -> list[dict]:
         cfgs = [compose([*settings, f"init={i}", f"seed={s}"]) for i, s in jobs[:size]]
