@@ -1,11 +1,14 @@
 """Shared fixtures."""
 
+import http.server
 import math
+import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pytest
 from omegaconf import OmegaConf
+from served import Handler, Served
 
 from lottery_init.config import ROOT, compose
 from lottery_init.data import mnist
@@ -86,3 +89,19 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             for quantity, (value, tolerance) in largest.items()
         ]
         terminalreporter.write_line(f"{nodeid.split('::')[-1]}: {'; '.join(parts)}")
+
+
+@pytest.fixture
+def server(monkeypatch):
+    """An HTTP server on 127.0.0.1 serving the files the test puts in `files`."""
+    # A proxy configured on the machine must not be asked for the local server.
+    monkeypatch.setenv("no_proxy", "127.0.0.1")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.files, httpd.cut = {}, set()
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.01,), daemon=True)
+    thread.start()
+    yield Served(f"http://127.0.0.1:{httpd.server_port}/", httpd.files, httpd.cut)
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join()

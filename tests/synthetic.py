@@ -57,3 +57,9 @@ def write_cifar_archive(folder: Path, per_file: int, seed: int = 0) -> str:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / cifar10.ARCHIVE).write_bytes(data)
     return hashlib.md5(data).hexdigest()
+
+
+def write(folder: Path, files: dict[str, bytes]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
