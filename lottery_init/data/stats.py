@@ -11,7 +11,6 @@ from lottery_init.data.module import READERS
 
 def channel_stats(dataset: Dataset, folder: str) -> tuple[list[float], list[float]]:
     """Mean and std per channel of the dataset's official training images."""
-    READERS[dataset.name].prepare(data_dir(folder), dataset)
     images = READERS[dataset.name].load(data_dir(folder), dataset).train_x
     # Float64 sums over 47 million pixels keep the fourth decimal exact.
     pixels = images.transpose(0, 1).flatten(1).double() / 255
