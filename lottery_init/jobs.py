@@ -54,9 +54,9 @@ def conflict(run_dir: Path, run_cfg: DictConfig, device_kind: str | None = None)
             f"{run_dir} holds a run trained on {trained_on} and this sweep trains on "
             f"{device_kind}, where its numbers would differ"
         )
-    old = _before_added_keys() | _flat(info["config"])
+    old = _before_added_keys() | flat(info["config"])
     old = {k: MOVED.get(v, v) if k.endswith("_target_") else v for k, v in old.items()}
-    new = _flat(OmegaConf.to_container(run_cfg, resolve=True))
+    new = flat(OmegaConf.to_container(run_cfg, resolve=True))
     # Shallow keys first: `data.name` says more than the dataset's file sums under it.
     differ = [k for k in old.keys() | new.keys() if old.get(k) != new.get(k)]
     keys = sorted(differ, key=lambda k: (k.count("."), k))
@@ -71,20 +71,22 @@ def conflict(run_dir: Path, run_cfg: DictConfig, device_kind: str | None = None)
 def _before_added_keys() -> dict[str, Any]:
     """Keys added to the run config after runs were first recorded, with the values that give
     what runs without them did: a run.json without `data.name` was trained on MNIST, whose facts
-    are `conf/data/mnist.yaml`, with a model of MNIST's input shape and classes."""
+    are `conf/data/mnist.yaml`, with a model of MNIST's input shape and classes; one without
+    `prune.target_remaining` stopped after its epochs."""
     mnist = OmegaConf.to_container(OmegaConf.load(ROOT / "conf" / "data" / "mnist.yaml"))
     model = {"input_shape": mnist["shape"], "num_classes": mnist["classes"]}
-    return {"tf32": False} | _flat(mnist, "data.") | _flat(model, "model.")
+    before = {"tf32": False, "prune.target_remaining": None}
+    return before | flat(mnist, "data.") | flat(model, "model.")
 
 
-def _flat(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+def flat(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     """Dotted keys and leaf values of a nested config, without the settings in NOT_RESULTS."""
-    flat = {}
+    out = {}
     for key, value in config.items():
         if not prefix and key in NOT_RESULTS:
             continue
         if isinstance(value, dict):
-            flat |= _flat(value, f"{prefix}{key}.")
+            out |= flat(value, f"{prefix}{key}.")
         else:
-            flat[f"{prefix}{key}"] = value
-    return flat
+            out[f"{prefix}{key}"] = value
+    return out

@@ -10,9 +10,10 @@ from helpers import composed
 from lottery_init.config import compose, validate
 from lottery_init.initializers import InitMethod, initialize_member
 from lottery_init.models import LeNet
+from lottery_init.report.keys import arm_of
 from lottery_init.report.layer_scale import arms, differences, layer_scale_section
 from lottery_init.report.summary import round_stats
-from lottery_init.report.sweep import Run, variant
+from lottery_init.report.sweep import Run
 
 FANS = [(784, 300), (300, 100), (100, 10)]
 # xavier_normal's standard deviation over kaiming_normal's, per layer, from the study's formulas.
@@ -72,19 +73,31 @@ def test_layer_scales_must_be_positive():
 
 def test_a_run_with_layer_scales_gets_its_own_report_label():
     config = {"init": {"layer_scales": [1.2027, 1.0, 1.0]}, "prune": {}}
-    assert variant(config) == "layer scales 1.2027/1/1"
+    assert arm_of("kaiming_normal", config).label == "kaiming_normal (layer scales 1.2027/1/1)"
+
+
+def arm_runs(accs: dict[str, dict[int, list[float]]]) -> dict[str, list[Run]]:
+    """Runs given as init (plus "scaled" for layer scales 1.2027/1/1) -> seed -> accuracies."""
+    usable = {}
+    for name, by_seed in accs.items():
+        init, scaled = name.split(" ")[0], name.endswith("scaled")
+        config = {"init": {"layer_scales": [1.2027, 1, 1] if scaled else None}, "prune": {}}
+        runs = [
+            Run(Path(name), init, seed, "done", rounds_of(acc), [], config)
+            for seed, acc in by_seed.items()
+        ]
+        usable[runs[0].label] = runs
+    return usable
 
 
 def stats_of(accs: dict[str, dict[int, list[float]]]) -> list:
-    """Round stats of runs given as label -> seed -> round-end accuracies."""
-    usable = {
-        label: [
-            Run(Path(label), label.split(" (")[0], seed, "done", rounds_of(acc), [])
-            for seed, acc in by_seed.items()
-        ]
-        for label, by_seed in accs.items()
-    }
-    return round_stats(usable)
+    """Round stats of runs given as in `arm_runs`."""
+    return round_stats(arm_runs(accs))
+
+
+def labels_of(accs: dict[str, dict[int, list[float]]]) -> dict:
+    """Each label's arm, for runs given as in `arm_runs`."""
+    return {label: runs[0].arm for label, runs in arm_runs(accs).items()}
 
 
 def rounds_of(accs: list[float]) -> list[dict]:
@@ -93,17 +106,18 @@ def rounds_of(accs: list[float]) -> list[dict]:
 
 def test_each_arm_is_compared_with_its_own_baseline_seed_by_seed():
     arm = "kaiming_normal (layer scales 1.2027/1/1)"
-    stats = stats_of(
-        {
-            "kaiming_normal": {s: [0.90 + s / 100, 0.80 + s / 100] for s in range(4)},
-            arm: {s: [0.90 + s / 100, 0.82 + s / 100 + (s % 2) / 1000] for s in range(4)},
-            "xavier_normal": {s: [0.91 + s / 100, 0.85 + s / 100] for s in range(4)},
-        }
-    )
-    assert arms(stats) == [(arm, "kaiming_normal")]
+    accs = {
+        "kaiming_normal": {s: [0.90 + s / 100, 0.80 + s / 100] for s in range(4)},
+        "kaiming_normal scaled": {
+            s: [0.90 + s / 100, 0.82 + s / 100 + (s % 2) / 1000] for s in range(4)
+        },
+        "xavier_normal": {s: [0.91 + s / 100, 0.85 + s / 100] for s in range(4)},
+    }
+    stats = stats_of(accs)
+    assert arms(labels_of(accs)) == [(arm, "kaiming_normal")]
     found = differences(stats, arm, "kaiming_normal")
     assert found[0][0] == pytest.approx(0) and found[1][0] == pytest.approx(0.0205)
-    lines = layer_scale_section(stats)
+    lines = layer_scale_section(stats, labels_of(accs))
     assert (
         f"| round | remaining | xavier_normal − kaiming_normal | {arm} − kaiming_normal |" in lines
     )
@@ -111,4 +125,5 @@ def test_each_arm_is_compared_with_its_own_baseline_seed_by_seed():
 
 
 def test_a_sweep_without_layer_scaled_arms_has_no_layer_scale_section():
-    assert layer_scale_section(stats_of({"kaiming_normal": {0: [0.9], 1: [0.91]}})) == []
+    accs = {"kaiming_normal": {0: [0.9], 1: [0.91]}}
+    assert layer_scale_section(stats_of(accs), labels_of(accs)) == []

@@ -14,16 +14,11 @@ from omegaconf import OmegaConf
 from lottery_init.config import ROOT, compose
 from lottery_init.report import distributions, figures
 from lottery_init.report.claims import judge_all
-from lottery_init.report.command import (
-    NoUsableRuns,
-    init_methods,
-    main,
-    write_report,
-    write_reports,
-)
+from lottery_init.report.command import NoUsableRuns, main, write_report, write_reports
 from lottery_init.report.differences import differences
+from lottery_init.report.setting import init_methods
 from lottery_init.report.summary import pair_rounds, round_stats, thresholds
-from lottery_init.report.sweep import load_sweep
+from lottery_init.report.sweep import load_sweep, read_runs
 from lottery_init.report.tables import summary_markdown
 from lottery_init.results import RunWriter
 from lottery_init.train import train_population
@@ -124,7 +119,7 @@ def test_every_figure_is_a_png_with_a_curve_per_method(tmp_path):
         assert (out / name).read_bytes().startswith(PNG), name
     sweep = load_sweep(tmp_path)
     stats = round_stats(sweep.usable)
-    (tickets_ax,) = figures.tickets(stats).axes
+    (tickets_ax,) = figures.tickets(stats, {"kaiming_normal": 1, "xavier_normal": 1}).axes
     assert [c.get_label() for c in tickets_ax.containers] == ["kaiming_normal", "xavier_normal"]
     assert len(figures.curves(sweep.usable).axes[0].lines) == 2
     run = sweep.usable["xavier_normal"][0]
@@ -133,10 +128,11 @@ def test_every_figure_is_a_png_with_a_curve_per_method(tmp_path):
     assert [len(ax.lines) for ax in dist.axes] == [2, 2, 2]
 
 
-def test_variant_methods_get_their_own_panel():
-    assert figures.panels(["xavier_normal", "xavier_normal_half", "kaiming_uniform"]) == [
+def test_narrowed_and_widened_methods_get_their_own_panel():
+    scales = {"xavier_normal": 1.0, "xavier_normal_half": 0.5, "kaiming_uniform": 1.0}
+    assert figures.panels(scales) == [
         ("standard methods", ["kaiming_uniform", "xavier_normal"]),
-        ("Xavier narrowed (half) and widened (double)", ["xavier_normal_half"]),
+        ("narrowed and widened", ["xavier_normal_half"]),
     ]
 
 
@@ -329,32 +325,41 @@ def test_early_stopping_accuracy_gets_its_own_table(tmp_path):
     assert "early-stopping epoch" in text and "92.00 ± 2.83 (2)" in text
 
 
-def test_a_sweep_of_two_datasets_is_reported_apart(tmp_path):
+def test_a_sweep_of_two_datasets_is_reported_per_setting_with_an_index(tmp_path):
     for seed, accs in XAVIER.items():
         fake_run(tmp_path, "xavier_normal", seed, accs, dataset="mnist")
         fake_run(tmp_path, "xavier_normal", seed, [a - 0.1 for a in accs], dataset="fashion_mnist")
     outs = write_reports(tmp_path)
-    assert outs == [tmp_path / "report" / "fashion_mnist", tmp_path / "report" / "mnist"]
-    with open(outs[0] / "summary.csv") as f:
+    root = tmp_path / "report"
+    assert outs == [root, root / "lenet_fashion_mnist", root / "lenet_mnist"]
+    with open(outs[1] / "summary.csv") as f:
         fashion = {(r["init"], r["round"]): r for r in csv.DictReader(f)}
     assert float(fashion[("xavier_normal", "0")]["mean_test_acc"]) == pytest.approx(0.82)
-    assert (outs[0] / "report.md").read_text().startswith(f"# Report: {tmp_path.name}, fashion")
+    assert (outs[1] / "report.md").read_text().startswith(
+        f"# Report: {tmp_path.name}, lenet, fashion_mnist"
+    )
+    index = (root / "report.md").read_text()
+    assert "| lenet, fashion_mnist | 3 | not tested | not tested | not tested |" in index
+    assert "- [lenet, mnist](lenet_mnist/report.md)" in index
 
 
 def test_loading_a_sweep_of_two_datasets_without_choosing_one_is_refused(tmp_path):
     fake_run(tmp_path, "xavier_normal", 0, [0.9], dataset="mnist")
     fake_run(tmp_path, "xavier_normal", 0, [0.8], dataset="fashion_mnist")
-    with pytest.raises(ValueError, match="holds runs of fashion_mnist and mnist, which no mean"):
+    with pytest.raises(ValueError, match="settings .lenet, fashion_mnist; lenet, mnist., which"):
         load_sweep(tmp_path)
-    assert [r.seed for r in load_sweep(tmp_path, "mnist").usable["xavier_normal"]] == [0]
+    mnist = next(r.setting for r in read_runs(tmp_path) if r.dataset == "mnist")
+    assert [r.seed for r in load_sweep(tmp_path, mnist).usable["xavier_normal"]] == [0]
 
 
-def test_a_sweep_of_two_models_is_refused_rather_than_averaged(tmp_path):
-    fake_run(tmp_path, "xavier_normal", 0, [0.9])
-    fake_run(tmp_path / "conv", "xavier_normal", 1, [0.8])
+def test_a_sweep_of_two_models_is_reported_per_model(tmp_path):
+    fake_run(tmp_path, "xavier_normal", 0, [0.9, 0.91])
+    fake_run(tmp_path / "conv", "xavier_normal", 1, [0.8, 0.7])
     run_json = next((tmp_path / "conv").rglob("run.json"))
     info = json.loads(run_json.read_text())
     info["config"]["model"] = {"_target_": "lottery_init.models.ConvNet", "convs": [6, 16]}
     run_json.write_text(json.dumps(info))
-    with pytest.raises(ValueError, match="holds runs of 2 models, which no mean may mix"):
+    with pytest.raises(ValueError, match="several settings .ConvNet, mnist; lenet, mnist."):
         load_sweep(tmp_path)
+    outs = write_reports(tmp_path)
+    assert [out.name for out in outs] == ["report", "ConvNet_mnist", "lenet_mnist"]

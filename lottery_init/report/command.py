@@ -1,123 +1,79 @@
 """`python -m lottery_init.report SWEEP_DIR`: a sweep's figures, tables and conclusions.
 
 Reads `run.json` and `metrics.csv` files only (any depth, any launcher, finished or not) and
-writes `SWEEP_DIR/report/` (one `report/<dataset>/` per dataset where runs of several datasets
-share the folder): tickets.png, differences.png, init_distributions.png,
-remaining.png, curves.png, summary.csv, pairs.csv, summary.md and report.md, and, where runs
-hold `masks.npz`, anatomy.png and overlap.png.
+writes `SWEEP_DIR/report/` (one `report/<setting>/` per setting, with an index and the verdict
+matrix in `report/report.md`, where runs of several settings share the folder): tickets.png,
+differences.png, init_distributions.png, remaining.png, curves.png, stability.png,
+summary.csv, pairs.csv, summary.md and report.md; narrow.png where an init family was swept
+over scales, rates.png where pruning rates or intervals were; anatomy.png and overlap.png
+where runs hold `masks.npz`.
 """
 
 import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
-from lottery_init.initializers import InitMethod
-from lottery_init.report import distributions, figures
-from lottery_init.report.anatomy import ticket_section
-from lottery_init.report.claims import MARGIN, Claim, Pair, judge_all
-from lottery_init.report.conclusions import conclusions
-from lottery_init.report.differences import differences
-from lottery_init.report.layer_scale import layer_scale_section
-from lottery_init.report.summary import round_stats, thresholds
-from lottery_init.report.sweep import Sweep, load_sweep, read_runs
-from lottery_init.report.tables import power_table, summary_markdown, write_csv, write_pairs_csv
-
-FIGURES = {
-    "tickets.png": "Round-end test accuracy against weights remaining (mean ± std over seeds)",
-    "differences.png": "Each conclusion's pairs: difference with its 95% confidence band",
-    "curves.png": "Test accuracy over every epoch of the run (mean ± std over seeds)",
-    "remaining.png": "Weights remaining over the epochs of one run",
-    "init_distributions.png": "Each init method's density per layer: formula and sampled weights",
-}
+from lottery_init.report.claims import MARGIN
+from lottery_init.report.keys import folder_name, setting_names
+from lottery_init.report.matrix import verdict_matrix
+from lottery_init.report.rates import rates_section
+from lottery_init.report.setting import write_setting
+from lottery_init.report.stability import BREAK_MARGIN
+from lottery_init.report.sweep import load_sweep, read_runs
 
 
 class NoUsableRuns(ValueError):
     """A folder that holds no run a report can use: none running or done."""
 
 
-def init_methods(sweep: Sweep) -> list[InitMethod]:
-    """The init methods of the sweep, as their runs recorded them, each once (their formulas,
-    without any per-layer scales a variant adds)."""
-    methods = {
-        runs[0].init: runs[0].config["init"] | {"layer_scales": None}
-        for runs in sweep.usable.values()
-    }
-    return [InitMethod(**config) for _, config in sorted(methods.items())]
+def write_reports(
+    sweep_dir: Path, margin: float = MARGIN, break_margin: float = BREAK_MARGIN
+) -> list[Path]:
+    """The sweep's report in `report/`, or, where it holds runs of several settings (model,
+    dataset, pruning settings, ...), one report per setting in `report/<setting>/` and an index
+    in `report/` with the verdict matrix, so that no mean or test mixes settings."""
+    settings = sorted({run.setting for run in read_runs(sweep_dir)})
+    if len(settings) <= 1:
+        return [write_report(sweep_dir, margin, break_margin=break_margin)]
+    names = setting_names(settings)
+    root = Path(sweep_dir) / "report"
+    outs, judged, seeds = [], {}, {}
+    for setting in settings:
+        out = root / folder_name(names[setting])
+        sweep = load_sweep(sweep_dir, setting)
+        if sweep.usable:
+            title = f"{Path(sweep_dir).name}, {names[setting]}"
+            judged[names[setting]] = write_setting(sweep, out, title, margin, break_margin)
+            seeds[names[setting]] = len({r.seed for g in sweep.usable.values() for r in g})
+            outs.append(out)
+    text = [f"# Report: {Path(sweep_dir).name}, {len(outs)} settings", ""]
+    text += [f"- [{name}]({out.name}/report.md)" for name, out in zip(judged, outs, strict=True)]
+    text += ["", *verdict_matrix(judged, margin, seeds)]
+    usable = [r for s in settings for g in load_sweep(sweep_dir, s).usable.values() for r in g]
+    text += rates_section(usable, root)
+    (root / "report.md").write_text("\n".join(text) + "\n")
+    return [root, *outs]
 
 
-def left_out(sweep: Sweep) -> list[str]:
-    """Markdown lines on the runs the means leave out, and on unfinished runs."""
-    lines = [f"- {init}, seed {seed}: {why}" for init, seed, why in sweep.left_out]
-    lines += [
-        f"- {r.label}, seed {r.seed}: still running, {len(r.rounds)} rounds so far (used)"
-        for r in sweep.running
-    ]
-    return lines or ["- none: every init × seed pair has a finished run"]
-
-
-def power_section(judged: list[tuple[Claim, list[Pair]]]) -> list[str]:
-    """Whether to run more seeds: per round, what the sweep can detect and what 0.1 needs."""
-    if not any(pairs for _, pairs in judged):
-        return []
-    return [
-        "## Power: is it worth running more seeds?",
-        "",
-        "Per round, over the conclusions' pairs: the spread (sd of the per-seed differences "
-        "where seeds pair), the smallest difference a two-sided test at p < 0.05 detects with "
-        "80% power at the sweep's number of seeds, and the seeds per method a 0.1-point "
-        "difference needs (statsmodels' t-test power).",
-        "",
-        *power_table(judged),
-        "",
-    ]
-
-
-def write_reports(sweep_dir: Path, margin: float = MARGIN) -> list[Path]:
-    """The sweep's report in `report/`, or, where it holds runs of several datasets, one report
-    per dataset in `report/<dataset>/`, so that no mean or test mixes datasets."""
-    datasets = sorted({run.dataset for run in read_runs(sweep_dir)})
-    if len(datasets) <= 1:
-        return [write_report(sweep_dir, margin)]
-    return [write_report(sweep_dir, margin, dataset) for dataset in datasets]
-
-
-def write_report(sweep_dir: Path, margin: float = MARGIN, dataset: str | None = None) -> Path:
-    """Write every figure and table of the sweep under `sweep_dir` (its runs of `dataset`,
-    when given) into its `report/` folder (`report/<dataset>/`)."""
-    sweep = load_sweep(sweep_dir, dataset)
+def write_report(
+    sweep_dir: Path,
+    margin: float = MARGIN,
+    setting: str | None = None,
+    break_margin: float = BREAK_MARGIN,
+) -> Path:
+    """Write every figure and table of the sweep under `sweep_dir` (its runs of `setting`, when
+    given) into its `report/` folder."""
+    sweep = load_sweep(sweep_dir, setting)
     if not sweep.usable:
         raise NoUsableRuns(f"No usable run under {sweep_dir}: no run.json that is running or done.")
-    out = Path(sweep_dir) / "report" / (dataset or "")
-    out.mkdir(parents=True, exist_ok=True)
-    stats = round_stats(sweep.usable)
-    runs = [run for group in sweep.usable.values() for run in group]
-    methods = init_methods(sweep)
-    judged = judge_all(stats, margin)
-    drawn = {
-        "tickets.png": figures.tickets(stats),
-        "differences.png": differences(stats, judged, margin),
-        "curves.png": figures.curves(sweep.usable),
-        "remaining.png": figures.remaining(max(runs, key=lambda r: len(r.metrics))),
-        "init_distributions.png": distributions.init_distributions(methods, runs[0].config),
-    }
-    for name, fig in drawn.items():
-        fig.savefig(out / name, dpi=110)
-    write_csv(out / "summary.csv", stats)
-    write_pairs_csv(out / "pairs.csv", judged)
-    early = round_stats(sweep.usable, key="early_stop_test_acc")
-    summary = summary_markdown(stats, thresholds(stats), early)
-    (out / "summary.md").write_text(summary)
-    seeds = len({r.seed for r in runs})
-    text = [f"# Report: {Path(sweep_dir).name}, {runs[0].dataset}", ""]
-    text += [f"{len(runs)} runs used ({len(sweep.usable)} init methods, {seeds} seeds).", ""]
-    text += ["## Runs left out of the means", "", *left_out(sweep), ""]
-    text += [line for name, caption in FIGURES.items() for line in (f"![{caption}]({name})", "")]
-    text += [summary, conclusions(stats, judged, margin), *power_section(judged)]
-    text += layer_scale_section(stats)
-    text += ticket_section(runs, out)
-    text += ["## Init formulas against sampled weights", ""]
-    text += distributions.init_check(methods, runs[0].config)
-    (out / "report.md").write_text("\n".join(text) + "\n")
+    out = Path(sweep_dir) / "report"
+    any_run = next(iter(sweep.usable.values()))[0]
+    name = setting_names([any_run.setting])[any_run.setting]
+    judged = write_setting(sweep, out, f"{Path(sweep_dir).name}, {name}", margin, break_margin)
+    seeds = len({r.seed for group in sweep.usable.values() for r in group})
+    matrix = verdict_matrix({name: judged}, margin, {name: seeds})
+    with open(out / "report.md", "a") as f:
+        f.write("\n".join(matrix) + "\n")
     return out
 
 
@@ -136,9 +92,17 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"{MARGIN * 100:g}: 20 of the 10,000 test images, below what the study's figure tells "
         "apart; methods count as equivalent when TOST shows their difference within ±margin)",
     )
+    parser.add_argument(
+        "--break-margin",
+        type=float,
+        default=BREAK_MARGIN * 100,
+        help="stability: a seed's ticket holds while its round-end accuracy stays within this "
+        f"many points of its own dense accuracy (default {BREAK_MARGIN * 100:g}: above a healthy "
+        "ticket's noise, below a collapse)",
+    )
     args = parser.parse_args(argv)
     try:
-        outs = write_reports(args.sweep_dir, args.margin / 100)
+        outs = write_reports(args.sweep_dir, args.margin / 100, args.break_margin / 100)
     except NoUsableRuns as error:
         # The command's one sentence and exit status 1, not a traceback.
         raise SystemExit(str(error)) from None

@@ -1,9 +1,26 @@
 """Verdicts on the study's conclusions, worded from a sweep's numbers: supported, contradicted,
 shown equivalent or inconclusive, and why."""
 
+from dataclasses import dataclass
+
 from lottery_init.report.claims import MARGIN, Claim, Pair
 from lottery_init.report.stats import ALPHA, equivalence_seeds, seeds_needed
 from lottery_init.report.summary import RoundStat
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A conclusion's verdict in one setting: its word, its reason, and the seeds per method
+    that would decide it where it is inconclusive (None where it is decided)."""
+
+    word: str  # supported, contradicted, shown equivalent or inconclusive
+    why: str
+    seeds: float | None = None
+
+    @property
+    def text(self) -> str:
+        """The verdict as the report's sentence."""
+        return f"**{self.word.capitalize()}**: {self.why}"
 
 
 def _points(x: float) -> str:
@@ -33,14 +50,15 @@ def sentence(pair: Pair) -> str:
     )
 
 
-def similar_verdict(pairs: list[Pair], margin: float) -> str:
+def similar_verdict(pairs: list[Pair], margin: float) -> Verdict:
     """Shown equivalent when every round's TOST rejects (an intersection-union test, so no
     correction), contradicted when a round differs significantly beyond that, else why not."""
     cells = [(p, x, c, t) for p in pairs for (x, _, c), t in zip(p.rounds, p.tost, strict=True)]
     if all(t < ALPHA for *_, t in cells):
-        return (
-            f"**Shown equivalent**: in every round of every pair the difference lies within "
-            f"±{margin * 100:.2f} points (TOST p < {ALPHA} in each)."
+        return Verdict(
+            "shown equivalent",
+            f"in every round of every pair the difference lies within ±{margin * 100:.2f} "
+            f"points (TOST p < {ALPHA} in each).",
         )
     differ = [(p, x) for p, x, c, t in cells if c.p_holm < ALPHA and not t < ALPHA]
     if differ:
@@ -49,40 +67,48 @@ def similar_verdict(pairs: list[Pair], margin: float) -> str:
             for p in pairs
             if any(q is p for q, _ in differ)
         )
-        return f"**Contradicted**: significant differences beyond the margin: {where}."
+        return Verdict("contradicted", f"significant differences beyond the margin: {where}.")
     open_ = [(p, x, c) for p, x, c, t in cells if not t < ALPHA]
     needed = max(equivalence_seeds(c.sd, margin, c.paired) for *_, c in open_)
     where = ", ".join(f"{p.a} vs {p.b} at {x.remaining:.1%}" for p, x, _ in open_[:6])
     more = f" and {len(open_) - 6} more" if len(open_) > 6 else ""
-    return (
-        f"**Inconclusive**: no round differs significantly, but equivalence within ±"
-        f"{margin * 100:.2f} points is not shown in {len(open_)} of {len(cells)} round "
-        f"comparisons ({where}{more}): too noisy for this margin. About {needed} seeds per "
-        "method would show equivalence there with 80% power if the methods are equal."
+    return Verdict(
+        "inconclusive",
+        f"no round differs significantly, but equivalence within ±{margin * 100:.2f} points "
+        f"is not shown in {len(open_)} of {len(cells)} round comparisons ({where}{more}): too "
+        f"noisy for this margin. About {needed} seeds per method would show equivalence there "
+        "with 80% power if the methods are equal.",
+        needed,
     )
 
 
-def better_verdict(pairs: list[Pair]) -> str:
+def better_verdict(pairs: list[Pair]) -> Verdict:
     """Supported or contradicted by significant rounds that all point one way, else why not."""
     comps = [c for p in pairs for _, _, c in p.rounds]
     wins = sum(c.p_holm < ALPHA and c.diff > 0 for c in comps)
     losses = sum(c.p_holm < ALPHA and c.diff < 0 for c in comps)
     first = "the first method of a pair is significantly"
     if wins and not losses:
-        return f"**Supported**: {first} ahead in {wins} round(s) and never behind."
+        return Verdict("supported", f"{first} ahead in {wins} round(s) and never behind.")
     if losses and not wins:
-        return f"**Contradicted**: {first} behind in {losses} round(s) and never ahead."
+        return Verdict("contradicted", f"{first} behind in {losses} round(s) and never ahead.")
     if wins and losses:
-        return (
-            f"**Inconclusive**: significant results go both ways ({wins} ahead, {losses} behind)."
-        )
+        both = f"significant results go both ways ({wins} ahead, {losses} behind)."
+        return Verdict("inconclusive", both)
     widest = max(comps, key=lambda c: abs(c.diff))
     needed = seeds_needed(widest.sd, widest.diff, widest.paired)
-    return (
-        f"**Inconclusive**: no round differs significantly. Detecting the widest gap seen "
+    return Verdict(
+        "inconclusive",
+        f"no round differs significantly. Detecting the widest gap seen "
         f"({_points(widest.diff)} points) with 80% power would take about {needed} seeds "
-        "per method."
+        "per method.",
+        needed,
     )
+
+
+def verdict(claim: Claim, pairs: list[Pair], margin: float) -> Verdict:
+    """The claim's verdict over its judged pairs (at least one)."""
+    return similar_verdict(pairs, margin) if claim.kind == "similar" else better_verdict(pairs)
 
 
 def claim_section(
@@ -96,8 +122,7 @@ def claim_section(
     if not pairs:
         return [*lines, "The sweep has no round in this range."]
     lines += [f"- {sentence(p)}" for p in pairs]
-    verdict = similar_verdict(pairs, margin) if claim.kind == "similar" else better_verdict(pairs)
-    return [*lines, "", verdict]
+    return [*lines, "", verdict(claim, pairs, margin).text]
 
 
 def conclusions(

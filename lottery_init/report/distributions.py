@@ -12,7 +12,7 @@ from lottery_init.initializers import InitMethod, initialize_member
 from lottery_init.models import stacked_layers
 from lottery_init.pruning.masks import prunable
 from lottery_init.report.figures import panels
-from lottery_init.report.sweep import MODEL_BEFORE
+from lottery_init.report.keys import MODEL_BEFORE
 
 
 def run_model(config: dict) -> nn.Module:
@@ -47,7 +47,7 @@ def init_distributions(methods: list[InitMethod], config: dict) -> Figure:
     shapes = layer_shapes(config)
     samples = {method.name: sampled_weights(method, config) for method in methods}
     by_name = {method.name: method for method in methods}
-    groups = panels(list(by_name))
+    groups = panels({method.name: method.scale for method in methods})
     fig = Figure(figsize=(5 * len(shapes), 4 * len(groups)), layout="constrained")
     rows = fig.subplots(len(groups), len(shapes), squeeze=False)
     for axes, (title, names) in zip(rows, groups, strict=True):

@@ -1,7 +1,7 @@
 """The study's result figures from a sweep, as matplotlib `Figure`s (no pyplot: any backend)."""
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -11,14 +11,12 @@ from lottery_init.report.summary import RoundStat
 from lottery_init.report.sweep import Run
 
 
-def panels(inits: Sequence[str]) -> list[tuple[str, list[str]]]:
-    """The study's two groups: the standard methods, and the narrowed and widened Xavier ones."""
-    variants = [i for i in inits if i.split(" ")[0].endswith(("_half", "_double"))]
-    standard = [i for i in inits if i not in variants]
-    groups = [
-        ("standard methods", standard),
-        ("Xavier narrowed (half) and widened (double)", variants),
-    ]
+def panels(scales: Mapping[str, float]) -> list[tuple[str, list[str]]]:
+    """The study's two groups of labels (`scales`: each label's init scale): the standard
+    methods, and the narrowed and widened ones."""
+    variants = [label for label, scale in scales.items() if scale != 1]
+    standard = [label for label in scales if label not in variants]
+    groups = [("standard methods", standard), ("narrowed and widened", variants)]
     return [(title, sorted(group)) for title, group in groups if group]
 
 
@@ -33,9 +31,10 @@ def remaining_axis(ax: object, remaining: Sequence[float]) -> None:
     ax.set_xlabel("weights remaining (%)")
 
 
-def tickets(stats: list[RoundStat]) -> Figure:
-    """Mean ± std (over seeds) round-end test accuracy against weights remaining, per method."""
-    groups = panels(sorted({s.init for s in stats}))
+def tickets(stats: list[RoundStat], scales: Mapping[str, float]) -> Figure:
+    """Mean ± std (over seeds) round-end test accuracy against weights remaining, per method
+    (`scales`: each label's init scale, which sets its panel)."""
+    groups = panels(scales)
     fig = Figure(figsize=(7 * len(groups), 5), layout="constrained")
     for ax, (title, inits) in zip(
         fig.subplots(1, len(groups), squeeze=False)[0], groups, strict=True
@@ -61,7 +60,7 @@ def tickets(stats: list[RoundStat]) -> Figure:
 
 def curves(usable: dict[str, list[Run]]) -> Figure:
     """Test accuracy per epoch over the whole run, mean ± std over seeds, per method."""
-    groups = panels(sorted(usable))
+    groups = panels({label: runs[0].arm.scale for label, runs in usable.items()})
     fig = Figure(figsize=(7 * len(groups), 5), layout="constrained")
     for ax, (title, inits) in zip(
         fig.subplots(1, len(groups), squeeze=False)[0], groups, strict=True

@@ -2,19 +2,20 @@
 each arm against its own method's baseline, seed by seed."""
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
+from lottery_init.report.keys import Arm
 from lottery_init.report.stats import ALPHA, compare, holm
 from lottery_init.report.summary import RoundStat
 
-MARK = "layer scales"
 
-
-def arms(stats: Sequence[RoundStat]) -> list[tuple[str, str]]:
-    """(arm, baseline) label pairs: every layer-scaled variant whose method has a baseline."""
-    labels = sorted({s.init for s in stats})
-    pairs = [(label, label.split(" (")[0]) for label in labels if MARK in label]
-    return [(arm, base) for arm, base in pairs if base in labels]
+def arms(labels: Mapping[str, Arm]) -> list[tuple[str, str]]:
+    """(arm, baseline) label pairs: every layer-scaled arm whose method has a baseline."""
+    return sorted(
+        (label, arm.base.label)
+        for label, arm in labels.items()
+        if arm.layer_scales is not None and arm.base.label in labels
+    )
 
 
 def differences(stats: Sequence[RoundStat], a: str, b: str) -> dict[int, tuple[float, float]]:
@@ -37,9 +38,10 @@ def _cell(entry: tuple[float, float] | None) -> str:
     return f"{100 * diff:+.2f}{star}"
 
 
-def layer_scale_section(stats: Sequence[RoundStat]) -> list[str]:
-    """The report's layer-scale table, or nothing when the sweep has no layer-scaled arm."""
-    columns = arms(stats)
+def layer_scale_section(stats: Sequence[RoundStat], labels: Mapping[str, Arm]) -> list[str]:
+    """The report's layer-scale table, or nothing when the sweep has no layer-scaled arm
+    (`labels`: each label's arm)."""
+    columns = arms(labels)
     if not columns:
         return []
     if {"xavier_normal", "kaiming_normal"} <= {s.init for s in stats}:

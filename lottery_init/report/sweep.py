@@ -1,21 +1,11 @@
 """Reading a sweep: every run's `run.json` and `metrics.csv` under a folder, at any depth."""
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lottery_init.report.keys import Arm, arm_of, setting_names, setting_of
 from lottery_init.results import read_metrics, read_run
-
-# What a run's model config meant before it named its class and its dataset's shape:
-# LeNet-300-100 on MNIST.
-MODEL_BEFORE = {
-    "_target_": "lottery_init.models.LeNet",
-    "input_shape": [1, 28, 28],
-    "num_classes": 10,
-    "hidden": [300, 100],
-    "negative_slope": 0.05,
-}
 
 
 @dataclass
@@ -37,29 +27,20 @@ class Run:
         return self.config.get("data", {}).get("name", "mnist")
 
     @property
-    def model(self) -> dict[str, Any]:
-        """The model's config (LeNet-300-100 on MNIST where the run predates model settings)."""
-        return MODEL_BEFORE | self.config.get("model", {})
+    def arm(self) -> Arm:
+        """The run's init method, scale, layer scales and pruning variant."""
+        return arm_of(self.init, self.config)
+
+    @property
+    def setting(self) -> str:
+        """Everything else that can change the run's numbers (`keys.setting_of`)."""
+        return setting_of(self.config)
 
     @property
     def label(self) -> str:
-        """The init method, plus the control or protocol variant when the run is one."""
-        return f"{self.init} ({variant(self.config)})" if variant(self.config) else self.init
-
-
-def variant(config: dict[str, Any]) -> str:
-    """What sets a run apart from the study's protocol: pruning method and rewind (e.g.
-    "random"), and per-layer init scales (e.g. "layer scales 1.2027/1/1")."""
-    prune = config.get("prune", {})
-    parts = [prune["method"]] if prune.get("method", "magnitude") != "magnitude" else []
-    scales = config.get("init", {}).get("layer_scales")
-    if scales is not None:
-        parts.append("layer scales " + "/".join(f"{s:g}" for s in scales))
-    if prune.get("rewind", "init") == "reinit":
-        parts.append("reinit")
-    elif prune.get("rewind") == "epoch_k":
-        parts.append(f"rewind to epoch {prune['rewind_epoch']}")
-    return ", ".join(parts)
+        """The arm's label: init method (with its scale where no init file states it), plus the
+        control or protocol variant when the run is one."""
+        return self.arm.label
 
 
 @dataclass
@@ -69,6 +50,7 @@ class Sweep:
     usable: dict[str, list[Run]]  # by label: init method, plus variant if any
     left_out: list[tuple[str, int, str]]
     running: list[Run]
+    arms: dict[str, Arm] = field(default_factory=dict)  # by label
 
 
 def read_runs(folder: str | Path) -> list[Run]:
@@ -92,24 +74,19 @@ def read_runs(folder: str | Path) -> list[Run]:
     return sorted(runs, key=lambda r: (r.label, r.seed, str(r.dir)))
 
 
-def load_sweep(folder: str | Path, dataset: str | None = None) -> Sweep:
-    """The sweep under `folder` (its runs of `dataset`, when given): failed runs, repeats and
-    missing init × seed pairs are left out and listed; unfinished runs count with the rounds
+def load_sweep(folder: str | Path, setting: str | None = None) -> Sweep:
+    """The sweep under `folder` (its runs of `setting`, when given): failed runs, repeats and
+    missing arm × seed pairs are left out and listed; unfinished runs count with the rounds
     they have completed."""
     runs = read_runs(folder)
-    datasets = sorted({r.dataset for r in runs})
-    if dataset is None and len(datasets) > 1:
+    settings = sorted({r.setting for r in runs})
+    if setting is None and len(settings) > 1:
+        names = "; ".join(setting_names(settings).values())
         raise ValueError(
-            f"{folder} holds runs of {' and '.join(datasets)}, which no mean may mix; "
-            "load one dataset's runs at a time (load_sweep(folder, dataset))."
+            f"{folder} holds runs of several settings ({names}), which no mean may mix; "
+            "load one setting's runs at a time (load_sweep(folder, setting))."
         )
-    runs = [r for r in runs if dataset is None or r.dataset == dataset]
-    models = {json.dumps(r.model, sort_keys=True) for r in runs}
-    if len(models) > 1:
-        raise ValueError(
-            f"{folder} holds runs of {len(models)} models, which no mean may mix (a report per "
-            "setting is not written yet); report each model's runs from a folder of their own."
-        )
+    runs = [r for r in runs if setting is None or r.setting == setting]
     usable: dict[str, list[Run]] = {}
     left_out: list[tuple[str, int, str]] = []
     seen: set[tuple[str, int]] = set()
@@ -127,4 +104,5 @@ def load_sweep(folder: str | Path, dataset: str | None = None) -> Sweep:
     attempted = {(r.label, r.seed) for r in runs}
     left_out += [(i, s, "missing") for i in inits for s in seeds if (i, s) not in attempted]
     running = [r for group in usable.values() for r in group if r.status != "done"]
-    return Sweep(usable, sorted(left_out), running)
+    arms = {label: group[0].arm for label, group in usable.items()}
+    return Sweep(usable, sorted(left_out), running, arms)
