@@ -1,8 +1,6 @@
 """The verdict matrix: each of the study's conclusions in each setting of a sweep, one row per
 setting, with the widest gap seen and the seeds that would decide an open verdict."""
 
-import math
-
 from lottery_init.report.claims import CLAIMS, Claim, Pair
 from lottery_init.report.conclusions import verdict
 
@@ -25,7 +23,8 @@ def cell(claim: Claim, pairs: list[Pair], margin: float) -> str:
     )
     if judged.seeds is None:
         return text
-    seeds = "∞" if math.isinf(judged.seeds) else f"{judged.seeds:g}"
+    # equivalence_seeds stops counting at 10,000: at or beyond it, more seeds will not decide.
+    seeds = "> 10,000" if judged.seeds >= 10_000 else f"{judged.seeds:,.0f}"
     return f"{text}; ~{seeds} seeds"
 
 
