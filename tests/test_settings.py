@@ -1,13 +1,18 @@
 """Runs as structured keys (arm and setting), the verdict matrix, and the narrow experiment."""
 
+import math
+
+from helpers import composed
 from omegaconf import OmegaConf
 
 from lottery_init.config import compose
+from lottery_init.jobs import job_name
 from lottery_init.report.claims import CLAIMS, judge
 from lottery_init.report.command import write_reports
 from lottery_init.report.keys import arm_of, model_name, setting_names, setting_of
-from lottery_init.report.matrix import cell
+from lottery_init.report.matrix import cell, steady_cell
 from lottery_init.report.narrow import families, narrow_section
+from lottery_init.report.signed_rank import PairTest
 from lottery_init.report.summary import round_stats
 from lottery_init.report.sweep import Run, load_sweep
 from lottery_init.results import RunWriter
@@ -162,3 +167,31 @@ def test_a_verdict_matrix_row_per_setting_in_the_index(tmp_path):
     row = "| lenet, mnist | 3 | not tested | not tested | **supported**; widest xavier_normal"
     assert row in index
     assert "| lenet, fashion_mnist | 3 |" in index
+
+
+def test_the_narrow_experiment_sweeps_five_scales_of_both_xavier_families():
+    params = composed("experiment=narrow").hydra.sweeper.params
+    assert (params.init, params["init.scale"]) == (
+        "xavier_normal,xavier_uniform",
+        "0.125,0.25,0.5,1,2",
+    )
+    assert params.seed == "range(11)"
+
+
+def test_the_narrow_experiments_folders_name_the_scale_and_x1_is_the_plain_method():
+    base = composed("experiment=narrow")
+    name = lambda *job: job_name(job, composed("experiment=narrow", *job), base)  # noqa: E731
+    assert name("init=xavier_uniform", "init.scale=0.125", "seed=3") == (
+        "xavier_uniform_s3_init.scale=0.125"
+    )
+    assert name("init=xavier_normal", "init.scale=1", "seed=0") == "xavier_normal_s0"
+
+
+def test_the_stability_cell_is_supported_when_xavier_breaks_significantly_later():
+    test = PairTest("xavier_normal", "kaiming_normal", [1, 2, 1, 1, 2, 1, 1, 0], 0.01, 0.01)
+    assert steady_cell([test]) == "**supported**; xavier_normal later on 7 of 8"
+
+
+def test_the_stability_cell_says_when_too_few_seeds_differ_to_test():
+    test = PairTest("xavier_normal", "kaiming_normal", [1, 0, -1], math.nan, math.nan)
+    assert steady_cell([test]).startswith("**inconclusive** (fewer than 6 seeds differ)")

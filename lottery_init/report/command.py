@@ -13,17 +13,23 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
-from lottery_init.report.claims import MARGIN
+from lottery_init.report.claims import CLAIMS, MARGIN
 from lottery_init.report.keys import folder_name, setting_names
 from lottery_init.report.matrix import verdict_matrix
 from lottery_init.report.rates import rates_section
 from lottery_init.report.setting import write_setting
-from lottery_init.report.stability import BREAK_MARGIN
-from lottery_init.report.sweep import load_sweep, read_runs
+from lottery_init.report.signed_rank import PairTest, pair_tests
+from lottery_init.report.stability import BREAK_MARGIN, breaks
+from lottery_init.report.sweep import Sweep, load_sweep, read_runs
 
 
 class NoUsableRuns(ValueError):
     """A folder that holds no run a report can use: none running or done."""
+
+
+def steadiness(sweep: Sweep, break_margin: float) -> list[PairTest]:
+    """The Xavier-over-Kaiming pairs' tests on breaking rounds, for the verdict matrix."""
+    return pair_tests(breaks(sweep.usable, break_margin), CLAIMS[-1].pairs)
 
 
 def write_reports(
@@ -37,7 +43,7 @@ def write_reports(
         return [write_report(sweep_dir, margin, break_margin=break_margin)]
     names = setting_names(settings)
     root = Path(sweep_dir) / "report"
-    outs, judged, seeds = [], {}, {}
+    outs, judged, seeds, steady = [], {}, {}, {}
     for setting in settings:
         out = root / folder_name(names[setting])
         sweep = load_sweep(sweep_dir, setting)
@@ -45,10 +51,11 @@ def write_reports(
             title = f"{Path(sweep_dir).name}, {names[setting]}"
             judged[names[setting]] = write_setting(sweep, out, title, margin, break_margin)
             seeds[names[setting]] = len({r.seed for g in sweep.usable.values() for r in g})
+            steady[names[setting]] = steadiness(sweep, break_margin)
             outs.append(out)
     text = [f"# Report: {Path(sweep_dir).name}, {len(outs)} settings", ""]
     text += [f"- [{name}]({out.name}/report.md)" for name, out in zip(judged, outs, strict=True)]
-    text += ["", *verdict_matrix(judged, margin, seeds)]
+    text += ["", *verdict_matrix(judged, margin, seeds, steady)]
     usable = [r for s in settings for g in load_sweep(sweep_dir, s).usable.values() for r in g]
     text += rates_section(usable, root)
     (root / "report.md").write_text("\n".join(text) + "\n")
@@ -71,7 +78,8 @@ def write_report(
     name = setting_names([any_run.setting])[any_run.setting]
     judged = write_setting(sweep, out, f"{Path(sweep_dir).name}, {name}", margin, break_margin)
     seeds = len({r.seed for group in sweep.usable.values() for r in group})
-    matrix = verdict_matrix({name: judged}, margin, {name: seeds})
+    steady = {name: steadiness(sweep, break_margin)}
+    matrix = verdict_matrix({name: judged}, margin, {name: seeds}, steady)
     with open(out / "report.md", "a") as f:
         f.write("\n".join(matrix) + "\n")
     return out

@@ -3,9 +3,15 @@ setting, with the widest gap seen and the seeds that would decide an open verdic
 
 from lottery_init.report.claims import CLAIMS, Claim, Pair
 from lottery_init.report.conclusions import verdict
+from lottery_init.report.signed_rank import MIN_DIFFERING, PairTest
+from lottery_init.report.stats import ALPHA
 
-# Short column heads, in the order of `claims.CLAIMS`.
+# Short column heads, in the order of `claims.CLAIMS`, then the stability column.
 HEADS = ("1. normal ≈ uniform", "2. narrower > wider", "3. Xavier > Kaiming (≤ 3.5%)")
+STEADY = "3. Xavier breaks later"
+# Seeds for 80% power to detect a one-round shift in breaking rounds, by simulation
+# (`python -m lottery_init.report.stability_sim`'s noise model: 14 seeds give 79.9%, 15 82.7%).
+STEADY_SEEDS = 15
 
 
 def cell(claim: Claim, pairs: list[Pair], margin: float) -> str:
@@ -24,28 +30,51 @@ def cell(claim: Claim, pairs: list[Pair], margin: float) -> str:
     if judged.seeds is None:
         return text
     # equivalence_seeds stops counting at 10,000: at or beyond it, more seeds will not decide.
-    seeds = "> 10,000" if judged.seeds >= 10_000 else f"{judged.seeds:,.0f}"
-    return f"{text}; ~{seeds} seeds"
+    seeds = "> 10,000" if judged.seeds >= 10_000 else f"~{judged.seeds:,.0f}"
+    return f"{text}; {seeds} seeds"
+
+
+def steady_cell(tests: list[PairTest]) -> str:
+    """The Xavier-over-Kaiming claim on stability: breaking rounds of its pairs (Wilcoxon,
+    Holm over the pairs), supported where a Xavier method breaks significantly later."""
+    if not tests:
+        return "not tested"
+    counts = "; ".join(f"{t.a} later on {t.later[0]} of {len(t.diffs)}" for t in tests)
+    ahead = [t for t in tests if t.p_holm < ALPHA and t.later[0] > t.later[1]]
+    behind = [t for t in tests if t.p_holm < ALPHA and t.later[0] < t.later[1]]
+    if ahead and not behind:
+        return f"**supported**; {counts}"
+    if behind and not ahead:
+        return f"**contradicted**; {counts}"
+    few = all(t.later[0] + t.later[1] < MIN_DIFFERING for t in tests)
+    why = f"fewer than {MIN_DIFFERING} seeds differ" if few else "no significant shift"
+    return f"**inconclusive** ({why}); {counts}; ~{STEADY_SEEDS} seeds for a one-round shift"
 
 
 def verdict_matrix(
-    judged: dict[str, list[tuple[Claim, list[Pair]]]], margin: float, seeds: dict[str, int]
+    judged: dict[str, list[tuple[Claim, list[Pair]]]],
+    margin: float,
+    seeds: dict[str, int],
+    steady: dict[str, list[PairTest]],
 ) -> list[str]:
     """Markdown lines: the matrix over settings (`judged`: each setting's name to its claims
-    and judged pairs, in the order of `CLAIMS`; `seeds`: each setting's seeds)."""
+    and judged pairs, in the order of `CLAIMS`; `seeds`: each setting's seeds; `steady`: its
+    breaking-round tests of the Xavier-Kaiming pairs)."""
     lines = [
         "## Verdict matrix: the study's conclusions in every setting",
         "",
         "Each cell: the conclusion's verdict in that setting (as in the setting's report), its "
         "widest gap in test accuracy between a pair's first and second method (points, and the "
         "weights remaining where it was seen), and where inconclusive about how many seeds per "
-        "method would decide it (80% power). Not tested: the setting has none of the "
-        "conclusion's pairs, or no round in its range.",
+        "method would decide it (80% power). The last column judges the claim's stability "
+        "half on each seed's breaking round (see Stability: Wilcoxon signed-rank over seeds, "
+        "Holm over the pairs; seeds per method for 80% power from its simulation). Not tested: "
+        "the setting has none of the conclusion's pairs, or no round in its range.",
         "",
-        f"| setting | seeds | {' | '.join(HEADS[: len(CLAIMS)])} |",
-        "|---|---|" + "---|" * len(CLAIMS),
+        f"| setting | seeds | {' | '.join(HEADS[: len(CLAIMS)])} | {STEADY} |",
+        "|---|---|" + "---|" * (len(CLAIMS) + 1),
     ]
     for name, claims in judged.items():
         cells = " | ".join(cell(claim, pairs, margin) for claim, pairs in claims)
-        lines.append(f"| {name} | {seeds[name]} | {cells} |")
+        lines.append(f"| {name} | {seeds[name]} | {cells} | {steady_cell(steady[name])} |")
     return [*lines, ""]
