@@ -20,6 +20,7 @@ from lottery_init.initializers import InitMethod
 from lottery_init.models import stacked_layers
 from lottery_init.pruning import REWINDS
 from lottery_init.pruning.masks import METHODS, SCOPES
+from lottery_init.pruning.schedule import check_target
 
 ROOT = Path(__file__).resolve().parents[1]
 MEMBER_KEYS = ("init", "seed")
@@ -53,6 +54,7 @@ def validate(cfgs: Sequence[DictConfig]) -> None:
                 f"got {list(scales)}."
             )
         _check_prune(cfg, layers)
+        check_target(cfg)
         _check_trainer(cfg.trainer)
         if cfg.epochs < 1 or cfg.prune.every_n_epochs < 1 or cfg.epochs % cfg.prune.every_n_epochs:
             raise ValueError(

@@ -54,7 +54,7 @@ def conflict(run_dir: Path, run_cfg: DictConfig, device_kind: str | None = None)
             f"{run_dir} holds a run trained on {trained_on} and this sweep trains on "
             f"{device_kind}, where its numbers would differ"
         )
-    old = _before_added_keys() | flat(info["config"])
+    old = before_added_keys() | flat(info["config"])
     old = {k: MOVED.get(v, v) if k.endswith("_target_") else v for k, v in old.items()}
     new = flat(OmegaConf.to_container(run_cfg, resolve=True))
     # Shallow keys first: `data.name` says more than the dataset's file sums under it.
@@ -68,7 +68,7 @@ def conflict(run_dir: Path, run_cfg: DictConfig, device_kind: str | None = None)
 
 
 @functools.cache
-def _before_added_keys() -> dict[str, Any]:
+def before_added_keys() -> dict[str, Any]:
     """Keys added to the run config after runs were first recorded, with the values that give
     what runs without them did: a run.json without `data.name` was trained on MNIST, whose facts
     are `conf/data/mnist.yaml`, with a model of MNIST's input shape and classes; one without

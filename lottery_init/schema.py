@@ -2,14 +2,17 @@
 
 `conf/train.yaml` names it first in its defaults, so every composed config, each job of a
 sweep included, is checked against these types (and rejects unknown keys) while Hydra composes
-it. Values are checked by `lottery_init.config.validate`.
+it. Values are checked by `lottery_init.config.validate`. Importing it also registers the
+`epochs_to_target` resolver that `conf/train.yaml`'s `epochs` calls.
 """
 
 from dataclasses import dataclass, field
 from typing import Any
 
 from hydra.core.config_store import ConfigStore
-from omegaconf import MISSING
+from omegaconf import MISSING, OmegaConf
+
+from lottery_init.pruning.schedule import epochs_to_target
 
 
 @dataclass
@@ -57,6 +60,9 @@ class PruneSchema:
     rewind: str = "init"  # init, epoch_k or reinit
     rewind_epoch: int = 0  # k, for rewind=epoch_k
     layer_rates: list[float] | None = None
+    # Stop once this fraction of the weights remains; `epochs: ${epochs_to_target:100}` then
+    # derives the epochs (`lottery_init.pruning.schedule`).
+    target_remaining: float | None = None
 
 
 @dataclass
@@ -83,3 +89,6 @@ class TrainSchema:
 
 
 ConfigStore.instance().store(name="train_schema", node=TrainSchema)
+# `conf/train.yaml` derives `epochs` through it, so it is registered wherever the schema is.
+if not OmegaConf.has_resolver("epochs_to_target"):
+    OmegaConf.register_new_resolver("epochs_to_target", epochs_to_target)

@@ -1,12 +1,14 @@
 """Every dataset behind one contract: the model takes its input from the dataset, runs record the
 data they read, old sweeps and checkpoints still work, and no report mixes datasets."""
 
+import json
 import shutil
 from pathlib import Path
 
 import pytest
 import torch
 from helpers import TINY, rows
+from omegaconf import OmegaConf
 from synthetic import write_cifar_archive
 
 from lottery_init.checkpoints import AtomicCheckpointIO
@@ -15,6 +17,7 @@ from lottery_init.data import fashion_mnist, idx
 from lottery_init.data.dataset import dataset_of
 from lottery_init.data.stats import channel_stats
 from lottery_init.jobs import conflict
+from lottery_init.report.keys import setting_of
 from lottery_init.results import read_metrics, read_run
 from lottery_init.train import train
 
@@ -108,3 +111,9 @@ def test_the_mnist_normalisation_in_its_yaml_is_its_training_images_mean_and_std
     mean, std = channel_stats(dataset_of(data), str(mnist_raw.parents[1]))
     assert [round(m, 4) for m in mean] == list(data.mean)
     assert [round(s, 4) for s in std] == list(data.std)
+
+
+def test_a_run_recorded_before_the_data_contract_shares_the_setting_of_the_same_run_now():
+    old = json.loads((FIXTURE / "run.json").read_text())["config"]
+    now = OmegaConf.to_container(compose(FIXTURE_RUN), resolve=True)
+    assert setting_of(old) == setting_of(now)

@@ -56,3 +56,16 @@ def test_a_folder_holding_another_config_names_the_keys_that_differ(tmp_path):
 
 def test_an_empty_folder_takes_any_job(tmp_path):
     assert conflict(tmp_path / "new", compose()) is None
+
+
+def test_a_folder_from_before_target_remaining_takes_the_same_job(tmp_path):
+    old = OmegaConf.to_container(compose(["seed=3"]))
+    del old["prune"]["target_remaining"]
+    write_json(tmp_path / "run.json", {"config": old})
+    assert conflict(tmp_path, compose(["seed=3"])) is None
+
+
+def test_a_job_with_a_target_is_refused_a_folder_trained_without_one(tmp_path):
+    write_json(tmp_path / "run.json", {"config": OmegaConf.to_container(compose(["seed=3"]))})
+    reason = conflict(tmp_path, compose(["seed=3", "prune.target_remaining=0.018"]))
+    assert "prune.target_remaining: None there, 0.018 now" in reason

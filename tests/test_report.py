@@ -335,8 +335,10 @@ def test_a_sweep_of_two_datasets_is_reported_per_setting_with_an_index(tmp_path)
     with open(outs[1] / "summary.csv") as f:
         fashion = {(r["init"], r["round"]): r for r in csv.DictReader(f)}
     assert float(fashion[("xavier_normal", "0")]["mean_test_acc"]) == pytest.approx(0.82)
-    assert (outs[1] / "report.md").read_text().startswith(
-        f"# Report: {tmp_path.name}, lenet, fashion_mnist"
+    assert (
+        (outs[1] / "report.md")
+        .read_text()
+        .startswith(f"# Report: {tmp_path.name}, lenet, fashion_mnist")
     )
     index = (root / "report.md").read_text()
     assert "| lenet, fashion_mnist | 3 | not tested | not tested | not tested |" in index

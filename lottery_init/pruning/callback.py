@@ -29,7 +29,9 @@ class IterativeMagnitudePruning(pl.Callback):
     θ₀ (Frankle & Carbin 2019); `epoch_k` to the weights after `rewind_epoch` epochs of the first
     round (Frankle et al. 2019, "Stabilizing the lottery ticket hypothesis"); `reinit` draws the
     survivors afresh from the init method through `reinit(round)` (the random
-    reinitialization control). `seeds` seed the random method's per-member, per-round draws."""
+    reinitialization control). `seeds` seed the random method's per-member, per-round draws.
+    `target_remaining` is where the schedule ends, kept for the record: the Trainer's epochs,
+    which `config` derives from it (`schedule.epochs_to_target`), end the run there."""
 
     def __init__(
         self,
@@ -40,12 +42,14 @@ class IterativeMagnitudePruning(pl.Callback):
         rewind: str = "init",
         rewind_epoch: int = 0,
         layer_rates: Sequence[float] | None = None,
+        target_remaining: float | None = None,
         seeds: Sequence[int] = (),
         reinit: Callable[[int], None] | None = None,
     ) -> None:
         self.rate, self.every_n_epochs, self.scope = rate, every_n_epochs, scope
         self.method, self.rewind, self.rewind_epoch = method, rewind, rewind_epoch
         self.layer_rates, self.seeds, self.reinit = layer_rates, list(seeds), reinit
+        self.target_remaining = target_remaining
         self.round = 0
         self.theta0: list[torch.Tensor] = []
         self.theta_k: list[torch.Tensor] = []

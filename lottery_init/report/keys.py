@@ -10,7 +10,7 @@ from typing import Any
 from omegaconf import OmegaConf
 
 from lottery_init.config import ROOT
-from lottery_init.jobs import NOT_RESULTS, UNSAFE, flat
+from lottery_init.jobs import MOVED, NOT_RESULTS, UNSAFE, before_added_keys, flat
 
 # What a run's model config meant before it named its class and its dataset's shape:
 # LeNet-300-100 on MNIST.
@@ -113,10 +113,13 @@ def setting_of(config: dict[str, Any]) -> str:
     """The run's setting as a canonical JSON string of flat keys (everything but its arm and
     what cannot change its numbers), with the model config an old run predates."""
     config = config | {"model": MODEL_BEFORE | config.get("model", {})}
-    config = config | {"data": {"name": "mnist"} | config.get("data", {})}
+    # A key added after a run was recorded reads as the value that reproduces it, so a grown
+    # sweep's old and new runs share their setting.
+    keys = before_added_keys() | flat(config)
+    keys = {k: MOVED.get(v, v) if k.endswith("_target_") else v for k, v in keys.items()}
     keep = {
         k: v
-        for k, v in flat(config).items()
+        for k, v in keys.items()
         if not any(k == x or k.startswith(f"{x}.") for x in (*ARM_KEYS, *NOT_SETTING))
     }
     return json.dumps(keep, sort_keys=True)
