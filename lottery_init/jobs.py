@@ -54,8 +54,7 @@ def conflict(run_dir: Path, run_cfg: DictConfig, device_kind: str | None = None)
             f"{run_dir} holds a run trained on {trained_on} and this sweep trains on "
             f"{device_kind}, where its numbers would differ"
         )
-    old = before_added_keys() | flat(info["config"])
-    old = {k: MOVED.get(v, v) if k.endswith("_target_") else v for k, v in old.items()}
+    old = recorded(info["config"])
     new = flat(OmegaConf.to_container(run_cfg, resolve=True))
     # Shallow keys first: `data.name` says more than the dataset's file sums under it.
     differ = [k for k in old.keys() | new.keys() if old.get(k) != new.get(k)]
@@ -67,15 +66,25 @@ def conflict(run_dir: Path, run_cfg: DictConfig, device_kind: str | None = None)
     return f"{run_dir} holds a run of another config ({changes}{more})"
 
 
+def recorded(config: dict[str, Any]) -> dict[str, Any]:
+    """A run.json config as flat keys, each key added since it was recorded at the value that
+    reproduces it, and classes that moved at their new path."""
+    keys = _before_added_keys("name" in config.get("data", {})) | flat(config)
+    return {k: MOVED.get(v, v) if k.endswith("_target_") else v for k, v in keys.items()}
+
+
 @functools.cache
-def before_added_keys() -> dict[str, Any]:
+def _before_added_keys(named_data: bool) -> dict[str, Any]:
     """Keys added to the run config after runs were first recorded, with the values that give
-    what runs without them did: a run.json without `data.name` was trained on MNIST, whose facts
-    are `conf/data/mnist.yaml`, with a model of MNIST's input shape and classes; one without
-    `prune.target_remaining` stopped after its epochs."""
+    what runs without them did: no validation split, one pruning rate, no target, full FP32; and
+    a run.json without `data.name` (`named_data` false) was trained on MNIST, whose facts are
+    `conf/data/mnist.yaml`, with a model of MNIST's input shape and classes."""
+    before = {"tf32": False, "data.val_size": None}
+    before |= {"prune.layer_rates": None, "prune.target_remaining": None}
+    if named_data:
+        return before
     mnist = OmegaConf.to_container(OmegaConf.load(ROOT / "conf" / "data" / "mnist.yaml"))
     model = {"input_shape": mnist["shape"], "num_classes": mnist["classes"]}
-    before = {"tf32": False, "prune.target_remaining": None}
     return before | flat(mnist, "data.") | flat(model, "model.")
 
 

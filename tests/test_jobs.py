@@ -69,3 +69,10 @@ def test_a_job_with_a_target_is_refused_a_folder_trained_without_one(tmp_path):
     write_json(tmp_path / "run.json", {"config": OmegaConf.to_container(compose(["seed=3"]))})
     reason = conflict(tmp_path, compose(["seed=3", "prune.target_remaining=0.018"]))
     assert "prune.target_remaining: None there, 0.018 now" in reason
+
+
+def test_a_folder_holding_this_cifar10_job_takes_it_again(tmp_path):
+    # MNIST's file sums are what a run.json without `data.name` read, not a CIFAR-10 run's.
+    job = compose(["data=cifar10", "seed=1"])
+    write_json(tmp_path / "run.json", {"config": OmegaConf.to_container(job)})
+    assert conflict(tmp_path, job) is None

@@ -361,7 +361,11 @@ def test_a_sweep_of_two_models_is_reported_per_model(tmp_path):
     info = json.loads(run_json.read_text())
     info["config"]["model"] = {"_target_": "lottery_init.models.ConvNet", "convs": [6, 16]}
     run_json.write_text(json.dumps(info))
-    with pytest.raises(ValueError, match="several settings .ConvNet, mnist; lenet, mnist."):
+    with pytest.raises(ValueError, match="several settings .ConvNet, mnist, model._target_="):
         load_sweep(tmp_path)
     outs = write_reports(tmp_path)
-    assert [out.name for out in outs] == ["report", "ConvNet_mnist", "lenet_mnist"]
+    assert [out.name for out in outs][:2] == [
+        "report",
+        "ConvNet_mnist_model._target_=-lottery_init.models.ConvNet-_model.convs=-6-16-",
+    ]
+    assert outs[2].name.startswith("lenet_mnist_model._target_=")

@@ -9,8 +9,9 @@ from lottery_init.config import compose
 from lottery_init.jobs import job_name
 from lottery_init.report.claims import CLAIMS, judge
 from lottery_init.report.command import write_reports
-from lottery_init.report.keys import arm_of, model_name, setting_names, setting_of
+from lottery_init.report.keys import arm_of, setting_of
 from lottery_init.report.matrix import cell, steady_cell
+from lottery_init.report.names import model_name, setting_names
 from lottery_init.report.narrow import families, narrow_section
 from lottery_init.report.signed_rank import PairTest
 from lottery_init.report.summary import round_stats
@@ -195,3 +196,28 @@ def test_the_stability_cell_is_supported_when_xavier_breaks_significantly_later(
 def test_the_stability_cell_says_when_too_few_seeds_differ_to_test():
     test = PairTest("xavier_normal", "kaiming_normal", [1, 0, -1], math.nan, math.nan)
     assert steady_cell([test]).startswith("**inconclusive** (fewer than 6 seeds differ)")
+
+
+def test_a_scale_no_small_fraction_states_exactly_is_shown_as_a_decimal():
+    labels = {
+        arm_of("xavier_normal", config_of(f"init.scale={scale}")).label for scale in (0.01, 0.012)
+    }
+    assert labels == {"xavier_normal ×0.01", "xavier_normal ×0.012"}
+
+
+def test_a_scaled_method_and_the_init_file_stating_its_formula_are_one_arm():
+    scaled = arm_of("xavier_normal", config_of("init.scale=0.5"))
+    assert scaled == arm_of("xavier_normal_half", config_of("init=xavier_normal_half"))
+
+
+def test_a_trainer_option_that_changes_the_numbers_is_part_of_the_setting():
+    plain, clipped = config_of(), config_of("+trainer.gradient_clip_val=1.0")
+    assert setting_of(plain) != setting_of(clipped)
+
+
+def test_a_model_no_file_builds_is_named_with_the_keys_that_set_it_apart():
+    settings = [setting_of(config_of()), setting_of(config_of("model.negative_slope=0"))]
+    assert list(setting_names(settings).values()) == [
+        "lenet, mnist, model.negative_slope=0.05",
+        "LeNet, mnist, model.negative_slope=0",
+    ]

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from lottery_init.report.claims import CLAIMS, MARGIN
-from lottery_init.report.keys import folder_name, setting_names
 from lottery_init.report.matrix import verdict_matrix
+from lottery_init.report.names import folder_name, setting_names
 from lottery_init.report.rates import rates_section
 from lottery_init.report.setting import write_setting
 from lottery_init.report.signed_rank import PairTest, pair_tests
@@ -28,8 +28,11 @@ class NoUsableRuns(ValueError):
 
 
 def steadiness(sweep: Sweep, break_margin: float) -> list[PairTest]:
-    """The Xavier-over-Kaiming pairs' tests on breaking rounds, for the verdict matrix."""
-    return pair_tests(breaks(sweep.usable, break_margin), CLAIMS[-1].pairs)
+    """The Xavier-over-Kaiming pairs' tests on breaking rounds, for the verdict matrix: Holm
+    over every conclusion's pairs, as in the setting's stability section."""
+    pairs = [pair for claim in CLAIMS for pair in claim.pairs]
+    tests = pair_tests(breaks(sweep.usable, break_margin), pairs)
+    return [t for t in tests if (t.a, t.b) in CLAIMS[-1].pairs]
 
 
 def write_reports(
@@ -38,25 +41,27 @@ def write_reports(
     """The sweep's report in `report/`, or, where it holds runs of several settings (model,
     dataset, pruning settings, ...), one report per setting in `report/<setting>/` and an index
     in `report/` with the verdict matrix, so that no mean or test mixes settings."""
-    settings = sorted({run.setting for run in read_runs(sweep_dir)})
+    # Failed runs count for no setting: a failed job of another config changes no layout.
+    runs = [run for run in read_runs(sweep_dir) if run.status != "failed"]
+    settings = sorted({run.setting for run in runs})
     if len(settings) <= 1:
-        return [write_report(sweep_dir, margin, break_margin=break_margin)]
+        return [write_report(sweep_dir, margin, settings[0] if settings else None, break_margin)]
     names = setting_names(settings)
     root = Path(sweep_dir) / "report"
-    outs, judged, seeds, steady = [], {}, {}, {}
+    outs, judged, seeds, steady, usable = [], {}, {}, {}, []
     for setting in settings:
-        out = root / folder_name(names[setting])
-        sweep = load_sweep(sweep_dir, setting)
-        if sweep.usable:
-            title = f"{Path(sweep_dir).name}, {names[setting]}"
-            judged[names[setting]] = write_setting(sweep, out, title, margin, break_margin)
-            seeds[names[setting]] = len({r.seed for g in sweep.usable.values() for r in g})
-            steady[names[setting]] = steadiness(sweep, break_margin)
-            outs.append(out)
+        name, sweep = names[setting], load_sweep(sweep_dir, setting)
+        out = root / folder_name(name)
+        judged[name] = write_setting(
+            sweep, out, f"{Path(sweep_dir).name}, {name}", margin, break_margin
+        )
+        seeds[name] = len({r.seed for g in sweep.usable.values() for r in g})
+        steady[name] = steadiness(sweep, break_margin)
+        usable += [r for group in sweep.usable.values() for r in group]
+        outs.append(out)
     text = [f"# Report: {Path(sweep_dir).name}, {len(outs)} settings", ""]
     text += [f"- [{name}]({out.name}/report.md)" for name, out in zip(judged, outs, strict=True)]
     text += ["", *verdict_matrix(judged, margin, seeds, steady)]
-    usable = [r for s in settings for g in load_sweep(sweep_dir, s).usable.values() for r in g]
     text += rates_section(usable, root)
     (root / "report.md").write_text("\n".join(text) + "\n")
     return [root, *outs]

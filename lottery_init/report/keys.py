@@ -3,14 +3,14 @@ scales, pruning variant) and its setting (everything else that can change its nu
 
 import functools
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
 from omegaconf import OmegaConf
 
 from lottery_init.config import ROOT
-from lottery_init.jobs import MOVED, NOT_RESULTS, UNSAFE, before_added_keys, flat
+from lottery_init.jobs import NOT_RESULTS, recorded
 
 # What a run's model config meant before it named its class and its dataset's shape:
 # LeNet-300-100 on MNIST.
@@ -21,10 +21,13 @@ MODEL_BEFORE = {
     "hidden": [300, 100],
     "negative_slope": 0.05,
 }
-# Config keys that make up the arm, not the setting, and keys that cannot change a run's numbers
-# (where files are read from, how the Trainer reports progress and on which device it runs).
+# Config keys that make up the arm, not the setting, and keys that cannot change a run's numbers:
+# where files are read from, and the Trainer's reporting and device choice (a sweep never mixes
+# kinds of device: `jobs.conflict` refuses it).
 ARM_KEYS = ("init", "seed", "prune.method", "prune.rewind", "prune.rewind_epoch")
-NOT_SETTING = (*NOT_RESULTS, "trainer", "data.data_dir")
+TRAINER_NOT_RESULTS = ("accelerator", "devices", "logger", "enable_progress_bar")
+TRAINER_NOT_RESULTS += ("enable_checkpointing", "enable_model_summary", "num_sanity_val_steps")
+NOT_SETTING = (*NOT_RESULTS, "data.data_dir", *(f"trainer.{k}" for k in TRAINER_NOT_RESULTS))
 FORMULA = ("scheme", "distribution", "scale", "gain")
 
 
@@ -32,7 +35,7 @@ FORMULA = ("scheme", "distribution", "scale", "gain")
 class Arm:
     """An init method with its scale and layer scales, and the pruning variant it runs."""
 
-    init: str
+    init: str = field(compare=False)  # the file a run named; the formula below is the arm
     scheme: str
     distribution: str
     scale: float = 1.0
@@ -58,8 +61,8 @@ class Arm:
         its scale (`xavier_normal ×1/8`), plus the variant when there is one."""
         name = init_name(self.scheme, self.distribution, self.scale, self.gain)
         if name is None:
-            ratio = Fraction(self.scale).limit_denominator(64)
-            name = f"{self.family} ×{ratio}" + (f", gain {self.gain:g}" if self.gain != 1 else "")
+            name = f"{self.family} {times(self.scale)}"
+            name += f", gain {self.gain:g}" if self.gain != 1 else ""
         return f"{name} ({self.variant})" if self.variant else name
 
     @property
@@ -74,6 +77,12 @@ class Arm:
         elif self.rewind == "epoch_k":
             parts.append(f"rewind to epoch {self.rewind_epoch}")
         return ", ".join(parts)
+
+
+def times(scale: float) -> str:
+    """`×1/8` where a small fraction is the scale exactly, else `×0.3`."""
+    ratio = Fraction(scale).limit_denominator(64)
+    return f"×{ratio}" if float(ratio) == scale else f"×{scale:g}"
 
 
 @functools.cache
@@ -94,6 +103,8 @@ def arm_of(name: str, config: dict[str, Any]) -> Arm:
     init, prune = dict(config.get("init", {})), config.get("prune", {})
     if "scheme" not in init:
         known = {v: k for k, v in _init_files().items()}
+        if name not in known:
+            raise ValueError(f"a run of init {name!r} records no formula, and conf/init has none")
         init |= dict(zip(FORMULA, known[name], strict=True))
     scales = init.get("layer_scales")
     return Arm(
@@ -115,60 +126,9 @@ def setting_of(config: dict[str, Any]) -> str:
     config = config | {"model": MODEL_BEFORE | config.get("model", {})}
     # A key added after a run was recorded reads as the value that reproduces it, so a grown
     # sweep's old and new runs share their setting.
-    keys = before_added_keys() | flat(config)
-    keys = {k: MOVED.get(v, v) if k.endswith("_target_") else v for k, v in keys.items()}
     keep = {
         k: v
-        for k, v in keys.items()
+        for k, v in recorded(config).items()
         if not any(k == x or k.startswith(f"{x}.") for x in (*ARM_KEYS, *NOT_SETTING))
     }
     return json.dumps(keep, sort_keys=True)
-
-
-MODEL_DATA = {"shape": MODEL_BEFORE["input_shape"], "classes": MODEL_BEFORE["num_classes"]}
-
-
-@functools.cache
-def model_name(setting: str) -> str:
-    """The `conf/model/*.yaml` file that builds this setting's model, else its class's name."""
-    keys = json.loads(setting)
-    model = {k.removeprefix("model."): v for k, v in keys.items() if k.startswith("model.")}
-    data = {k: keys.get(f"data.{k}", v) for k, v in MODEL_DATA.items()}
-    for path in sorted((ROOT / "conf" / "model").glob("*.yaml")):
-        built = OmegaConf.create({"data": data, "model": OmegaConf.load(path)})
-        if flat(OmegaConf.to_container(built, resolve=True)["model"]) == model:
-            return path.stem
-    return model["_target_"].rsplit(".", 1)[-1]
-
-
-@functools.cache
-def _data_facts() -> tuple[str, ...]:
-    """The keys a `conf/data/*.yaml` file states: a dataset's facts, which its name stands for."""
-    facts = OmegaConf.load(ROOT / "conf" / "data" / "mnist.yaml")
-    return tuple(f"data.{k}" for k in facts)  # prefixes: `data.md5` covers each file's sum
-
-
-def setting_names(settings: list[str]) -> dict[str, str]:
-    """A short, distinct name per setting: its model and dataset, then every other key whose
-    value differs between the settings (e.g. `lenet, mnist, prune.rate=0.1`)."""
-    keys = [json.loads(s) for s in settings]
-    differ = [
-        k for k in sorted(set().union(*keys)) if len({json.dumps(s.get(k)) for s in keys}) > 1
-    ]
-    named = [k for k in differ if not k.startswith(("model.", *_data_facts()))]
-    names = [_name(s, k, named) for s, k in zip(settings, keys, strict=True)]
-    if len(set(names)) < len(names):
-        # Models of one file built with other arguments: name every key that differs.
-        names = [_name(s, k, differ) for s, k in zip(settings, keys, strict=True)]
-    return dict(zip(settings, names, strict=True))
-
-
-def _name(setting: str, keys: dict[str, Any], differ: list[str]) -> str:
-    """Model file, dataset, then `key=value` for each of `differ`."""
-    extra = [f"{d}={json.dumps(keys.get(d))}" for d in differ]
-    return ", ".join([model_name(setting), keys["data.name"], *extra])
-
-
-def folder_name(name: str) -> str:
-    """A setting's name as a folder name: `lenet_mnist_prune.rate=0.1`."""
-    return UNSAFE.sub("-", name.replace(", ", "_"))

@@ -10,7 +10,7 @@ from lottery_init.report.stats import ALPHA
 HEADS = ("1. normal ≈ uniform", "2. narrower > wider", "3. Xavier > Kaiming (≤ 3.5%)")
 STEADY = "3. Xavier breaks later"
 # Seeds for 80% power to detect a one-round shift in breaking rounds, by simulation
-# (`python -m lottery_init.report.stability_sim`'s noise model: 14 seeds give 79.9%, 15 82.7%).
+# (`python -m lottery_init.report.stability`'s noise model: 14 seeds give 79.9%, 15 82.7%).
 STEADY_SEEDS = 15
 
 
@@ -40,8 +40,8 @@ def steady_cell(tests: list[PairTest]) -> str:
     if not tests:
         return "not tested"
     counts = "; ".join(f"{t.a} later on {t.later[0]} of {len(t.diffs)}" for t in tests)
-    ahead = [t for t in tests if t.p_holm < ALPHA and t.later[0] > t.later[1]]
-    behind = [t for t in tests if t.p_holm < ALPHA and t.later[0] < t.later[1]]
+    ahead = [t for t in tests if t.p_holm < ALPHA and t.a_later]
+    behind = [t for t in tests if t.p_holm < ALPHA and not t.a_later]
     if ahead and not behind:
         return f"**supported**; {counts}"
     if behind and not ahead:

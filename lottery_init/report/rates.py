@@ -9,7 +9,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from lottery_init.report.figures import remaining_axis
-from lottery_init.report.keys import setting_names
+from lottery_init.report.names import setting_names
 from lottery_init.report.stats import ALPHA, Comparison, compare, holm, mean_std
 from lottery_init.report.sweep import Run
 
@@ -133,7 +133,8 @@ def rates_section(runs: list[Run], out: Path) -> list[str]:
     """The report's comparison of pruning rates and intervals, with `out / "rates.png"`
     (`rates_2.png`, ... for further settings); nothing when no runs differ in either."""
     groups: dict[str, dict[tuple, Run]] = {}
-    for run in (r for r in runs if r.rounds):
+    # A run of one round (prune=dense) never prunes, so it is no rate arm.
+    for run in (r for r in runs if len(r.rounds) > 1):
         # Arms compared with each other share everything but their schedule; a seed counts once
         # per arm (a run with a target and its twin without one are the same schedule).
         keys = json.loads(run.setting)

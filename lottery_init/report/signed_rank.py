@@ -51,6 +51,13 @@ class PairTest:
     p_holm: float = math.nan  # over the pairs tested together
 
     @property
+    def a_later(self) -> bool:
+        """Whether a's breaking rounds lie later: the sign of the signed ranks' sum, the side
+        the test's statistic leans to."""
+        ranks = stats.rankdata(np.abs(self.diffs)) * np.sign(self.diffs)
+        return bool(ranks.sum() > 0)
+
+    @property
     def later(self) -> tuple[int, int, int]:
         """Seeds on which a breaks later, on which b does, and on which both break together."""
         d = np.asarray(self.diffs)
@@ -91,8 +98,7 @@ def reading(test: PairTest) -> str:
             f"(smallest possible p {smallest:.2g}), so none is run"
         )
     if test.p_holm < ALPHA:
-        ranks = stats.rankdata(np.abs(test.diffs)) * np.sign(test.diffs)
-        return f"{counts}: {test.a if ranks.sum() > 0 else test.b} breaks significantly later"
+        return f"{counts}: {test.a if test.a_later else test.b} breaks significantly later"
     return f"{counts}: no significant difference in where the tickets break"
 
 

@@ -4,7 +4,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lottery_init.report.keys import Arm, arm_of, setting_names, setting_of
+from lottery_init.report.keys import Arm, arm_of, setting_of
+from lottery_init.report.names import setting_names
 from lottery_init.results import read_metrics, read_run
 
 
