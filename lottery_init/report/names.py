@@ -54,7 +54,7 @@ def setting_names(settings: list[str]) -> dict[str, str]:
 
 def _name(setting: str, keys: dict[str, Any], differ: list[str]) -> str:
     """Model file, dataset, then `key=value` for each of `differ`."""
-    extra = [f"{d}={json.dumps(keys.get(d))}" for d in differ]
+    extra = [f"{d}={json.dumps(keys.get(d), separators=(',', ':'))}" for d in differ]
     return ", ".join([model_name(setting), keys["data.name"], *extra])
 
 
