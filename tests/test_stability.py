@@ -175,7 +175,7 @@ def test_the_section_writes_the_figure_and_tests_the_pairs_present(tmp_path):
         "kaiming_normal": [holding_until(s, 14, init="kaiming_normal") for s in range(3)],
     }
     pairs = [("xavier_normal", "kaiming_normal"), ("xavier_uniform", "kaiming_uniform")]
-    lines = stability_section(usable, pairs, BREAK_MARGIN, tmp_path)
+    lines = stability_section(usable, pair_tests(breaks(usable), pairs), BREAK_MARGIN, tmp_path)
     assert lines[0] == "## Stability: where each seed's ticket breaks"
     assert (tmp_path / "stability.png").stat().st_size > 0
     assert any(line.startswith("![") and line.endswith("(stability.png)") for line in lines)

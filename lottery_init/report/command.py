@@ -13,26 +13,17 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
-from lottery_init.report.claims import CLAIMS, MARGIN
+from lottery_init.report.claims import MARGIN
 from lottery_init.report.matrix import verdict_matrix
 from lottery_init.report.names import folder_name, setting_names
 from lottery_init.report.rates import rates_section
 from lottery_init.report.setting import write_setting
-from lottery_init.report.signed_rank import PairTest, pair_tests
-from lottery_init.report.stability import BREAK_MARGIN, breaks
-from lottery_init.report.sweep import Sweep, load_sweep, read_runs
+from lottery_init.report.stability import BREAK_MARGIN
+from lottery_init.report.sweep import load_sweep, read_runs
 
 
 class NoUsableRuns(ValueError):
     """A folder that holds no run a report can use: none running or done."""
-
-
-def steadiness(sweep: Sweep, break_margin: float) -> list[PairTest]:
-    """The Xavier-over-Kaiming pairs' tests on breaking rounds, for the verdict matrix: Holm
-    over every conclusion's pairs, as in the setting's stability section."""
-    pairs = [pair for claim in CLAIMS for pair in claim.pairs]
-    tests = pair_tests(breaks(sweep.usable, break_margin), pairs)
-    return [t for t in tests if (t.a, t.b) in CLAIMS[-1].pairs]
 
 
 def write_reports(
@@ -48,20 +39,17 @@ def write_reports(
         return [write_report(sweep_dir, margin, settings[0] if settings else None, break_margin)]
     names = setting_names(settings)
     root = Path(sweep_dir) / "report"
-    outs, judged, seeds, steady, usable = [], {}, {}, {}, []
+    outs, rows, usable = [], {}, []
     for setting in settings:
         name, sweep = names[setting], load_sweep(sweep_dir, setting)
         out = root / folder_name(name)
-        judged[name] = write_setting(
-            sweep, out, f"{Path(sweep_dir).name}, {name}", margin, break_margin
-        )
-        seeds[name] = len({r.seed for g in sweep.usable.values() for r in g})
-        steady[name] = steadiness(sweep, break_margin)
+        title = f"{Path(sweep_dir).name}, {name}"
+        rows[name] = write_setting(sweep, out, title, margin, break_margin)
         usable += [r for group in sweep.usable.values() for r in group]
         outs.append(out)
     text = [f"# Report: {Path(sweep_dir).name}, {len(outs)} settings", ""]
-    text += [f"- [{name}]({out.name}/report.md)" for name, out in zip(judged, outs, strict=True)]
-    text += ["", *verdict_matrix(judged, margin, seeds, steady)]
+    text += [f"- [{name}]({out.name}/report.md)" for name, out in zip(rows, outs, strict=True)]
+    text += ["", *verdict_matrix(rows, margin)]
     text += rates_section(usable, root)
     (root / "report.md").write_text("\n".join(text) + "\n")
     return [root, *outs]
@@ -81,10 +69,8 @@ def write_report(
     out = Path(sweep_dir) / "report"
     any_run = next(iter(sweep.usable.values()))[0]
     name = setting_names([any_run.setting])[any_run.setting]
-    judged = write_setting(sweep, out, f"{Path(sweep_dir).name}, {name}", margin, break_margin)
-    seeds = len({r.seed for group in sweep.usable.values() for r in group})
-    steady = {name: steadiness(sweep, break_margin)}
-    matrix = verdict_matrix({name: judged}, margin, {name: seeds}, steady)
+    row = write_setting(sweep, out, f"{Path(sweep_dir).name}, {name}", margin, break_margin)
+    matrix = verdict_matrix({name: row}, margin)
     with open(out / "report.md", "a") as f:
         f.write("\n".join(matrix) + "\n")
     return out

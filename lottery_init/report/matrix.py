@@ -1,6 +1,8 @@
 """The verdict matrix: each of the study's conclusions in each setting of a sweep, one row per
 setting, with the widest gap seen and the seeds that would decide an open verdict."""
 
+from dataclasses import dataclass
+
 from lottery_init.report.claims import CLAIMS, Claim, Pair
 from lottery_init.report.conclusions import verdict
 from lottery_init.report.signed_rank import MIN_DIFFERING, PairTest
@@ -51,15 +53,18 @@ def steady_cell(tests: list[PairTest]) -> str:
     return f"**inconclusive** ({why}); {counts}; ~{STEADY_SEEDS} seeds for a one-round shift"
 
 
-def verdict_matrix(
-    judged: dict[str, list[tuple[Claim, list[Pair]]]],
-    margin: float,
-    seeds: dict[str, int],
-    steady: dict[str, list[PairTest]],
-) -> list[str]:
-    """Markdown lines: the matrix over settings (`judged`: each setting's name to its claims
-    and judged pairs, in the order of `CLAIMS`; `seeds`: each setting's seeds; `steady`: its
-    breaking-round tests of the Xavier-Kaiming pairs)."""
+@dataclass(frozen=True)
+class Row:
+    """One setting's line of the matrix: its claims with their judged pairs (in the order of
+    `CLAIMS`), its seeds, and its breaking-round tests of the Xavier-Kaiming pairs."""
+
+    judged: list[tuple[Claim, list[Pair]]]
+    seeds: int
+    steady: list[PairTest]
+
+
+def verdict_matrix(rows: dict[str, Row], margin: float) -> list[str]:
+    """Markdown lines: the matrix over settings (`rows`: by setting name)."""
     lines = [
         "## Verdict matrix: the study's conclusions in every setting",
         "",
@@ -74,7 +79,7 @@ def verdict_matrix(
         f"| setting | seeds | {' | '.join(HEADS[: len(CLAIMS)])} | {STEADY} |",
         "|---|---|" + "---|" * (len(CLAIMS) + 1),
     ]
-    for name, claims in judged.items():
-        cells = " | ".join(cell(claim, pairs, margin) for claim, pairs in claims)
-        lines.append(f"| {name} | {seeds[name]} | {cells} | {steady_cell(steady[name])} |")
+    for name, row in rows.items():
+        cells = " | ".join(cell(claim, pairs, margin) for claim, pairs in row.judged)
+        lines.append(f"| {name} | {row.seeds} | {cells} | {steady_cell(row.steady)} |")
     return [*lines, ""]

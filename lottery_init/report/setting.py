@@ -9,8 +9,10 @@ from lottery_init.report.claims import CLAIMS, Claim, Pair, judge_all
 from lottery_init.report.conclusions import conclusions
 from lottery_init.report.differences import differences
 from lottery_init.report.layer_scale import layer_scale_section
+from lottery_init.report.matrix import Row
 from lottery_init.report.narrow import narrow_section
-from lottery_init.report.stability import stability_section
+from lottery_init.report.signed_rank import pair_tests
+from lottery_init.report.stability import breaks, stability_section
 from lottery_init.report.summary import RoundStat, round_stats, thresholds
 from lottery_init.report.sweep import Sweep
 from lottery_init.report.tables import power_table, summary_markdown, write_csv, write_pairs_csv
@@ -82,10 +84,8 @@ def write_figures(
         fig.savefig(out / name, dpi=110)
 
 
-def write_setting(
-    sweep: Sweep, out: Path, title: str, margin: float, break_margin: float
-) -> Judged:
-    """One setting's report in `out`; returns its judged conclusions for the verdict matrix."""
+def write_setting(sweep: Sweep, out: Path, title: str, margin: float, break_margin: float) -> Row:
+    """One setting's report in `out`; returns its line of the verdict matrix."""
     out.mkdir(parents=True, exist_ok=True)
     stats = round_stats(sweep.usable)
     runs = [run for group in sweep.usable.values() for run in group]
@@ -102,12 +102,15 @@ def write_setting(
     text += ["## Runs left out of the means", "", *left_out(sweep), ""]
     text += [line for fig, caption in FIGURES.items() for line in (f"![{caption}]({fig})", "")]
     text += [summary, conclusions(stats, judged, margin), *power_section(judged)]
+    # Holm over every conclusion's pairs, in the section and in the matrix alike.
     pairs = [pair for claim in CLAIMS for pair in claim.pairs]
-    text += stability_section(sweep.usable, pairs, break_margin, out)
+    tests = pair_tests(breaks(sweep.usable, break_margin), pairs)
+    text += stability_section(sweep.usable, tests, break_margin, out)
     text += narrow_section(stats, sweep.arms, out)
     text += layer_scale_section(stats, sweep.arms)
     text += ticket_section(runs, out)
     text += ["## Init formulas against sampled weights", ""]
     text += distributions.init_check(init_methods(sweep), runs[0].config)
     (out / "report.md").write_text("\n".join(text) + "\n")
-    return judged
+    steady = [t for t in tests if (t.a, t.b) in CLAIMS[-1].pairs]
+    return Row(judged, seeds, steady)

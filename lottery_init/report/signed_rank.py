@@ -102,9 +102,8 @@ def reading(test: PairTest) -> str:
     return f"{counts}: no significant difference in where the tickets break"
 
 
-def pair_lines(found: dict[str, list["Break"]], pairs: Sequence[tuple[str, str]]) -> list[str]:
-    """Markdown: the pair test, then one row per pair present ([] when none is)."""
-    tests = pair_tests(found, pairs)
+def pair_lines(tests: list[PairTest]) -> list[str]:
+    """Markdown: the pair test, then one row per pair tested (`pair_tests`; [] when none is)."""
     if not tests:
         return []
     lines = [

@@ -10,7 +10,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from lottery_init.report.figures import remaining_axis
-from lottery_init.report.signed_rank import pair_lines
+from lottery_init.report.signed_rank import PairTest, pair_lines
 from lottery_init.report.stability_sim import main
 from lottery_init.report.sweep import Run
 
@@ -129,12 +129,11 @@ def stability_table(usable: dict[str, list[Run]], margin: float = BREAK_MARGIN) 
 
 
 def stability_section(
-    usable: dict[str, list[Run]], pairs: list[tuple[str, str]], margin: float, out: Path
+    usable: dict[str, list[Run]], tests: list[PairTest], margin: float, out: Path
 ) -> list[str]:
     """The report's stability section: writes `out / "stability.png"`, returns its markdown
-    (definition, figure, table, the pairs' tests); [] when no method has a round 0."""
-    found = breaks(usable, margin)
-    if not found:
+    (definition, figure, table, the pairs' `tests`); [] when no method has a round 0."""
+    if not breaks(usable, margin):
         return []
     stability_figure(usable, margin).savefig(out / "stability.png", dpi=110)
     return [
@@ -152,7 +151,7 @@ def stability_section(
         "",
         *stability_table(usable, margin),
         "",
-        *pair_lines(found, pairs),
+        *pair_lines(tests),
     ]
 
 
