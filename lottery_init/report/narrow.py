@@ -3,12 +3,11 @@ against init scale at the study's reporting sparsities, per distribution family.
 
 import math
 from collections.abc import Mapping
-from fractions import Fraction
 from pathlib import Path
 
 from matplotlib.figure import Figure
 
-from lottery_init.report.keys import Arm
+from lottery_init.report.keys import Arm, times
 from lottery_init.report.summary import RoundStat
 
 # The study's sparsities: 0.8^12, 0.8^15 and 0.8^18 of the weights remaining (6.9%, 3.5%, 1.8%).
@@ -33,10 +32,6 @@ def at(stats: list[RoundStat], label: str, remaining: float) -> RoundStat | None
     return rows[0] if rows else None
 
 
-def _ratio(scale: float) -> str:
-    return f"×{Fraction(scale).limit_denominator(64)}"
-
-
 def narrow_figure(stats: list[RoundStat], swept: dict[str, dict[float, str]]) -> Figure:
     """Mean ± std accuracy against init scale (log 2 axis), a line per sparsity, a panel per
     family."""
@@ -57,7 +52,7 @@ def narrow_figure(stats: list[RoundStat], swept: dict[str, dict[float, str]]) ->
                     label=f"{remaining:.1%} remaining",
                 )
         ax.set_xscale("log", base=2)
-        ax.set_xticks(list(labels), [_ratio(scale) for scale in labels])
+        ax.set_xticks(list(labels), [times(scale) for scale in labels])
         ax.set(
             title=family,
             xlabel="init scale (× the formula's spread)",
@@ -93,5 +88,5 @@ def narrow_section(stats: list[RoundStat], arms: Mapping[str, Arm], out: Path) -
             cells = " | ".join(
                 "" if s is None else f"{s.mean * 100:.2f} ± {s.std * 100:.2f}" for s in found
             )
-            lines.append(f"| {family} | {_ratio(scale)} | {seeds} | {cells} |")
+            lines.append(f"| {family} | {times(scale)} | {seeds} | {cells} |")
     return [*lines, ""]
