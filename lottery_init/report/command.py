@@ -19,7 +19,7 @@ from lottery_init.report.names import folder_name, setting_names
 from lottery_init.report.rates import rates_section
 from lottery_init.report.setting import write_setting
 from lottery_init.report.stability import BREAK_MARGIN
-from lottery_init.report.sweep import load_sweep, read_runs
+from lottery_init.report.sweep import load_sweep, read_runs, sweep_of
 
 
 class NoUsableRuns(ValueError):
@@ -33,15 +33,15 @@ def write_reports(
     dataset, pruning settings, ...), one report per setting in `report/<setting>/` and an index
     in `report/` with the verdict matrix, so that no mean or test mixes settings."""
     # Failed runs count for no setting: a failed job of another config changes no layout.
-    runs = [run for run in read_runs(sweep_dir) if run.status != "failed"]
-    settings = sorted({run.setting for run in runs})
+    runs = read_runs(sweep_dir)
+    settings = sorted({run.setting for run in runs if run.status != "failed"})
     if len(settings) <= 1:
         return [write_report(sweep_dir, margin, settings[0] if settings else None, break_margin)]
     names = setting_names(settings)
     root = Path(sweep_dir) / "report"
     outs, rows, usable = [], {}, []
     for setting in settings:
-        name, sweep = names[setting], load_sweep(sweep_dir, setting)
+        name, sweep = names[setting], sweep_of([r for r in runs if r.setting == setting])
         out = root / folder_name(name)
         title = f"{Path(sweep_dir).name}, {name}"
         rows[name] = write_setting(sweep, out, title, margin, break_margin)

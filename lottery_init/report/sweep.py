@@ -1,5 +1,6 @@
 """Reading a sweep: every run's `run.json` and `metrics.csv` under a folder, at any depth."""
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,12 +28,12 @@ class Run:
         """The dataset's name (MNIST for runs recorded before the config named it)."""
         return self.config.get("data", {}).get("name", "mnist")
 
-    @property
+    @functools.cached_property
     def arm(self) -> Arm:
         """The run's init method, scale, layer scales and pruning variant."""
         return arm_of(self.init, self.config)
 
-    @property
+    @functools.cached_property
     def setting(self) -> str:
         """Everything else that can change the run's numbers (`keys.setting_of`)."""
         return setting_of(self.config)
@@ -76,9 +77,8 @@ def read_runs(folder: str | Path) -> list[Run]:
 
 
 def load_sweep(folder: str | Path, setting: str | None = None) -> Sweep:
-    """The sweep under `folder` (its runs of `setting`, when given): failed runs, repeats and
-    missing arm × seed pairs are left out and listed; unfinished runs count with the rounds
-    they have completed."""
+    """The sweep under `folder` (its runs of `setting`, when given; see `sweep_of`); refused
+    where the folder holds several settings and none is given."""
     runs = read_runs(folder)
     settings = sorted({r.setting for r in runs})
     if setting is None and len(settings) > 1:
@@ -87,7 +87,12 @@ def load_sweep(folder: str | Path, setting: str | None = None) -> Sweep:
             f"{folder} holds runs of several settings ({names}), which no mean may mix; "
             "load one setting's runs at a time (load_sweep(folder, setting))."
         )
-    runs = [r for r in runs if setting is None or r.setting == setting]
+    return sweep_of([r for r in runs if setting is None or r.setting == setting])
+
+
+def sweep_of(runs: list[Run]) -> Sweep:
+    """Runs of one setting as a sweep: failed runs, repeats and missing arm × seed pairs are
+    left out and listed; unfinished runs count with the rounds they have completed."""
     usable: dict[str, list[Run]] = {}
     left_out: list[tuple[str, int, str]] = []
     seen: set[tuple[str, int]] = set()
