@@ -18,8 +18,7 @@ from lottery_init.data.module import READERS
 from lottery_init.devices import ACCELERATORS, FP32
 from lottery_init.initializers import InitMethod
 from lottery_init.models import stacked_layers
-from lottery_init.pruning import REWINDS
-from lottery_init.pruning.masks import METHODS, SCOPES
+from lottery_init.pruning.checks import check_prune
 from lottery_init.pruning.schedule import check_target
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,7 +52,7 @@ def validate(cfgs: Sequence[DictConfig]) -> None:
                 f"init.layer_scales must hold {layers} multipliers, one per layer, "
                 f"got {list(scales)}."
             )
-        _check_prune(cfg, layers)
+        check_prune(cfg, layers)
         check_target(cfg)
         _check_trainer(cfg.trainer)
         if cfg.epochs < 1 or cfg.prune.every_n_epochs < 1 or cfg.epochs % cfg.prune.every_n_epochs:
@@ -110,30 +109,6 @@ def _check_trainer(trainer: DictConfig) -> None:
             f"trainer.precision must be 32 (full FP32), got {trainer.precision!r}: the optimizer "
             "steps are taken by hand and skip the gradient scaler mixed precision needs."
         )
-
-
-def _check_prune(cfg: DictConfig, layers: int) -> None:
-    """The pruning options of a model of `layers` prunable layers: rates, scope, method, rewind
-    and its epoch."""
-    prune = cfg.prune
-    if not 0 < prune.rate < 1:
-        raise ValueError(f"prune.rate must lie in (0, 1), got {prune.rate}.")
-    for key, allowed in (("scope", SCOPES), ("method", METHODS), ("rewind", REWINDS)):
-        if prune[key] not in allowed:
-            raise ValueError(f"prune.{key} must be one of {allowed}, got {prune[key]!r}.")
-    if prune.rewind == "epoch_k" and not 1 <= prune.rewind_epoch <= prune.every_n_epochs:
-        raise ValueError(
-            f"prune.rewind_epoch must lie in [1, prune.every_n_epochs = {prune.every_n_epochs}]"
-            f" for rewind=epoch_k, got {prune.rewind_epoch}."
-        )
-    if prune.layer_rates is not None:
-        if len(prune.layer_rates) != layers or not all(0 < r < 1 for r in prune.layer_rates):
-            raise ValueError(
-                f"prune.layer_rates must hold {layers} rates in (0, 1), one per layer, "
-                f"got {list(prune.layer_rates)}."
-            )
-        if prune.scope != "layer":
-            raise ValueError("prune.layer_rates needs prune.scope=layer.")
 
 
 @functools.cache

@@ -11,7 +11,7 @@ import pytorch_lightning as pl
 import torch
 
 from lottery_init import board
-from lottery_init.pruning import IterativeMagnitudePruning
+from lottery_init.pruning import MaskedTraining
 from lottery_init.pruning.masks import layer_remaining, prunable, remaining
 from lottery_init.results import RunWriter
 
@@ -38,7 +38,7 @@ class RunRecorder(pl.Callback):
     def __init__(
         self,
         writers: list[RunWriter],
-        pruning: IterativeMagnitudePruning,
+        pruning: MaskedTraining,
         data_record: Callable[[], dict[str, Any]] | None = None,
     ) -> None:
         self.writers, self.pruning, self.data_record = writers, pruning, data_record
@@ -65,7 +65,8 @@ class RunRecorder(pl.Callback):
         """Histograms of each member's θ₀ per layer, once, at the start of a fresh run."""
         if trainer.current_epoch == 0:
             with self._timing("histograms"):
-                weights = on_host(prunable(pl_module))
+                # θ₀ as built: pruning at initialization has masked the weights by now.
+                weights = on_host(self.pruning.initial_weights(pl_module))
                 for p, writer in enumerate(self.writers):
                     board.log_weights(writer.tb, "theta0", [w[p] for w in weights], 0)
 

@@ -51,21 +51,6 @@ class DataSchema:
 
 
 @dataclass
-class PruneSchema:
-    _target_: str = MISSING
-    rate: float = MISSING
-    every_n_epochs: int = MISSING
-    scope: str = "layer"  # layer or global
-    method: str = "magnitude"  # magnitude, random or magnitude_increase
-    rewind: str = "init"  # init, epoch_k or reinit
-    rewind_epoch: int = 0  # k, for rewind=epoch_k
-    layer_rates: list[float] | None = None
-    # Stop once this fraction of the weights remains; `epochs: ${epochs_to_target:100}` then
-    # derives the epochs (`lottery_init.pruning.schedule`).
-    target_remaining: float | None = None
-
-
-@dataclass
 class CheckpointSchema:
     every_seconds: float = 60.0
 
@@ -76,7 +61,9 @@ class TrainSchema:
     data: DataSchema = MISSING
     # A `conf/model/*.yaml` file: its keys are its class's arguments, checked by building it.
     model: Any = MISSING
-    prune: PruneSchema = MISSING
+    # A `conf/prune/*.yaml` file: its keys are its callback's arguments (iterative pruning, or
+    # pruning at initialization), checked by building it (`config.validate`).
+    prune: Any = MISSING
     checkpoint: CheckpointSchema = field(default_factory=CheckpointSchema)
     # The Lightning Trainer's own keyword arguments, which Lightning checks itself.
     trainer: dict[str, Any] = field(default_factory=dict)

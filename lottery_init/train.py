@@ -24,7 +24,7 @@ from lottery_init.models.layers import activations_per_image
 from lottery_init.module import LotteryModule
 from lottery_init.ownership import own_run
 from lottery_init.process import prepare_training_process
-from lottery_init.pruning import IterativeMagnitudePruning
+from lottery_init.pruning import MaskedTraining
 from lottery_init.recorder import RunRecorder
 from lottery_init.results import RunWriter, read_run_or_none
 from lottery_init.resume import finished, git_commit, resume_point
@@ -52,7 +52,7 @@ def run_info(cfg: DictConfig, population: dict[str, Any], device: str) -> dict[s
 
 def _population(
     cfgs: Sequence[DictConfig],
-) -> tuple[pl.LightningDataModule, LotteryModule, IterativeMagnitudePruning]:
+) -> tuple[pl.LightningDataModule, LotteryModule, MaskedTraining]:
     """The data, the stacked and initialized model, and the pruning schedule of a population."""
     cfg = cfgs[0]
     seeds = [c.seed for c in cfgs]

@@ -9,7 +9,7 @@ import torch
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
 
-from lottery_init.batches import PopulationBatches, TestBatches
+from lottery_init.batches import PopulationBatches, TestBatches, copies, draw_orders
 from lottery_init.config import ROOT
 from lottery_init.seeding import generator
 
@@ -64,6 +64,11 @@ class TinyData(pl.LightningDataModule):
 
     def train_dataloader(self) -> PopulationBatches:
         return PopulationBatches(self.x, self.y, 10, self.gens, self.chunk)
+
+    def first_images(self, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Each member's first `n` examples of its first epoch (what pruning at init scores on)."""
+        orders = draw_orders(copies(self.gens), len(self.y), pin=False)[:, :n]
+        return self.x[orders], self.y[orders]
 
     def val_dataloader(self) -> TestBatches:
         return TestBatches(self.x, self.y, 1000, len(self.seeds))

@@ -9,7 +9,7 @@ from typing import Any
 import pytorch_lightning as pl
 import torch
 
-from lottery_init.batches import PopulationBatches, TestBatches
+from lottery_init.batches import Batch, PopulationBatches, TestBatches, copies, draw_orders
 from lottery_init.data import cifar10, fashion_mnist, mnist
 from lottery_init.data.dataset import dataset_of, normalize
 from lottery_init.seeding import generator
@@ -84,6 +84,13 @@ class ImageDataModule(pl.LightningDataModule):
 
     def train_dataloader(self) -> PopulationBatches:
         return PopulationBatches(self.train_x, self.train_y, self.batch_size, self.gens, self.chunk)
+
+    def first_images(self, n: int) -> Batch:
+        """Each member's first `n` training images `[P, n, ...]` and labels in its own order of
+        the first epoch, drawn from copies of its generators, so that epoch still sees them."""
+        orders = draw_orders(copies(self.gens), len(self.train_y), pin=False)[:, :n]
+        orders = orders.to(self.device)
+        return self.train_x[orders], self.train_y[orders]
 
     def val_dataloader(self) -> list[TestBatches]:
         """The test set (dataloader 0), then the validation split when there is one."""

@@ -7,20 +7,14 @@ import pytorch_lightning as pl
 import torch
 from torch import nn
 
-from lottery_init.pruning.masks import (
-    pack_mask,
-    prunable,
-    prune_masks,
-    prune_scores,
-    remaining,
-    unpack_mask,
-)
+from lottery_init.pruning.masking import MaskedTraining
+from lottery_init.pruning.masks import prunable, prune_masks, prune_scores
 from lottery_init.seeding import generator
 
 REWINDS = ("init", "epoch_k", "reinit")
 
 
-class IterativeMagnitudePruning(pl.Callback):
+class IterativeMagnitudePruning(MaskedTraining):
     """Every `every_n_epochs` epochs: prune, rewind all parameters, restart the optimizer; in
     between, keep pruned weights at exactly zero.
 
@@ -46,32 +40,17 @@ class IterativeMagnitudePruning(pl.Callback):
         seeds: Sequence[int] = (),
         reinit: Callable[[int], None] | None = None,
     ) -> None:
-        self.rate, self.every_n_epochs, self.scope = rate, every_n_epochs, scope
+        super().__init__(every_n_epochs)
+        self.rate, self.scope = rate, scope
         self.method, self.rewind, self.rewind_epoch = method, rewind, rewind_epoch
         self.layer_rates, self.seeds, self.reinit = layer_rates, list(seeds), reinit
         self.target_remaining = target_remaining
-        self.round = 0
-        self.theta0: list[torch.Tensor] = []
         self.theta_k: list[torch.Tensor] = []
-        self.masks: list[torch.Tensor] = []
-        self.kept = 1.0  # the population's mean fraction of weights remaining, for the console
-        self._hooks: list[Any] = []
-
-    def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
-        """Keep θ₀ and start with full masks, before Lightning restores any checkpoint.
-
-        θ₀ is the model as built, a function of each member's init method and seed, so
-        checkpoints never store it; a restored checkpoint replaces the masks and round."""
-        self.theta0 = [p.detach().clone() for p in pl_module.parameters()]
-        self.masks = [torch.ones_like(w, dtype=torch.bool) for w in prunable(pl_module)]
 
     def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        """Move θ₀ and the masks to the training device and start masking every step."""
-        self.theta0 = [t.to(pl_module.device) for t in self.theta0]
+        """Move θ₀, the late-rewind weights and the masks to the device; mask every step."""
         self.theta_k = [t.to(pl_module.device) for t in self.theta_k]
-        self._use_masks([m.to(pl_module.device) for m in self.masks], prunable(pl_module))
-        # An optimizer hook masks after every step, however the training loop takes its steps.
-        self._hooks = [opt.register_step_post_hook(self._apply_masks) for opt in trainer.optimizers]
+        super().on_fit_start(trainer, pl_module)
 
     def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         """Start a new round when the epoch says so: prune, rewind, fresh optimizer state."""
@@ -88,10 +67,7 @@ class IterativeMagnitudePruning(pl.Callback):
     @torch.no_grad()
     def prune_and_rewind(self, module: nn.Module, optimizers: list[torch.optim.Optimizer]) -> None:
         """End the current round: prune, rewind every parameter, clear the optimizers."""
-        weights = prunable(module)
-        # θ₀ holds every parameter in `parameters()` order; the weights' own θ₀ by identity.
-        index = {id(p): i for i, p in enumerate(module.parameters())}
-        initial = [self.theta0[index[id(w)]] for w in weights]
+        weights, initial = prunable(module), self.initial_weights(module)
         gens = [generator(seed, f"prune/{self.round}") for seed in self.seeds]
         scores = prune_scores(self.method, weights, initial, gens)
         rates = list(self.layer_rates or [self.rate] * len(weights))
@@ -107,36 +83,12 @@ class IterativeMagnitudePruning(pl.Callback):
         for optimizer in optimizers:
             optimizer.state.clear()
 
-    def _use_masks(self, masks: list[torch.Tensor], weights: list[nn.Parameter]) -> None:
-        """Adopt `masks` for `weights`, with float copies so one fused multiply applies them all."""
-        self.masks, self._weights = masks, weights
-        # Once per round, not per step: reading it off the device waits for the GPU.
-        self.kept = float(remaining(masks).mean())
-        self._float_masks = [m.to(w.dtype) for m, w in zip(masks, weights, strict=True)]
-
-    @torch.no_grad()
-    def _apply_masks(self, *_: Any) -> None:
-        """Zero the pruned weights, one fused in-place multiply (run after each optimizer step)."""
-        torch._foreach_mul_(self._weights, self._float_masks)
-
-    def teardown(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
-        """Detach the optimizer hooks, after a finished or a failed fit alike."""
-        for hook in self._hooks:
-            hook.remove()
-        self._hooks = []
-
     def state_dict(self) -> dict[str, Any]:
         """Round, masks as packed bits and the late-rewind weights, for Lightning checkpoints
         (θ₀ is not stored: `setup` regenerates it)."""
-        return {
-            "round": self.round,
-            "masks": [pack_mask(m) for m in self.masks],
-            "mask_shapes": [list(m.shape) for m in self.masks],
-            "theta_k": self.theta_k,
-        }
+        return super().state_dict() | {"theta_k": self.theta_k}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore round, masks and late-rewind weights from a checkpoint."""
-        self.round, self.theta_k = state_dict["round"], state_dict["theta_k"]
-        shapes = state_dict["mask_shapes"]
-        self.masks = [unpack_mask(m, s) for m, s in zip(state_dict["masks"], shapes, strict=True)]
+        super().load_state_dict(state_dict)
+        self.theta_k = state_dict["theta_k"]

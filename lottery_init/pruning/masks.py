@@ -10,13 +10,55 @@ from lottery_init.models import stacked_layers
 def prune_smallest(scores: torch.Tensor, mask: torch.Tensor, rate: float) -> torch.Tensor:
     """New mask `[P, N]`: per member, drop the round(rate × survivors) lowest-scoring survivors."""
     survivors = mask.sum(dim=1, dtype=torch.float64)
-    n_prune = torch.round(rate * survivors).long()
+    return keep_highest(scores, mask, survivors.long() - torch.round(rate * survivors).long())
+
+
+def keep_highest(scores: torch.Tensor, mask: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
+    """New mask `[P, N]`: per member p, its `keep[p]` highest-scoring survivors (all of them
+    where fewer survive); ties go to the later entry."""
+    keep = torch.minimum(keep, mask.sum(dim=1))
     # Pruned entries rank first, so the cut sits after them and the newly pruned ones.
-    cut = (mask.shape[1] - survivors.long()) + n_prune
+    cut = mask.shape[1] - keep
     ranked = torch.where(mask, scores, torch.full_like(scores, -torch.inf))
     order = torch.argsort(ranked, dim=1, stable=True)
-    keep = torch.arange(mask.shape[1], device=mask.device).expand_as(mask) >= cut.unsqueeze(1)
-    return torch.empty_like(mask).scatter_(1, order, keep)
+    kept = torch.arange(mask.shape[1], device=mask.device).expand_as(mask) >= cut.unsqueeze(1)
+    return torch.empty_like(mask).scatter_(1, order, kept)
+
+
+def keep_fraction(
+    scores: list[torch.Tensor], masks: list[torch.Tensor], fraction: float, scope: str
+) -> list[torch.Tensor]:
+    """Masks that keep each member's round(fraction × N) highest-scoring survivors, N the
+    weights of each layer (`layer` scope) or of all layers together (`global`)."""
+    flat_s = [s.flatten(1) for s in scores]
+    flat_m = [m.flatten(1) for m in masks]
+
+    def count(n: int, like: torch.Tensor) -> torch.Tensor:
+        return torch.full((like.shape[0],), round(fraction * n), device=like.device)
+
+    if scope == "layer":
+        new = [
+            keep_highest(s, m, count(s.shape[1], s)) for s, m in zip(flat_s, flat_m, strict=True)
+        ]
+    else:
+        joint_s, joint_m = torch.cat(flat_s, dim=1), torch.cat(flat_m, dim=1)
+        joint = keep_highest(joint_s, joint_m, count(joint_s.shape[1], joint_s))
+        new = list(joint.split([s.shape[1] for s in flat_s], dim=1))
+    return [n.view_as(m) for n, m in zip(new, masks, strict=True)]
+
+
+def shuffle_within_layers(
+    masks: list[torch.Tensor], gens: list[torch.Generator]
+) -> list[torch.Tensor]:
+    """Each member's mask of each layer with its entries in a random order from the member's
+    generator: the same per-layer counts at random places (the shuffling control of Frankle et
+    al. 2021, "Pruning neural networks at initialization: why are we missing the mark?")."""
+    shuffled = []
+    for mask in masks:
+        flat = mask.flatten(1)
+        orders = torch.stack([torch.randperm(flat.shape[1], generator=g) for g in gens])
+        shuffled.append(flat.gather(1, orders.to(flat.device)).view_as(mask))
+    return shuffled
 
 
 SCOPES = ("layer", "global")

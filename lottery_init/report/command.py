@@ -5,14 +5,17 @@ writes `SWEEP_DIR/report/` (one `report/<setting>/` per setting, with an index a
 matrix in `report/report.md`, where runs of several settings share the folder): tickets.png,
 differences.png, init_distributions.png, remaining.png, curves.png, stability.png,
 summary.csv, pairs.csv, summary.md and report.md; narrow.png where an init family was swept
-over scales, rates.png where pruning rates or intervals were; anatomy.png and overlap.png
-where runs hold `masks.npz`.
+over scales, rates.png where pruning rates or intervals were, at_init.png where runs pruned at
+initialization (compared with IMP's runs at equal weights remaining, in the index); anatomy.png
+and overlap.png where runs hold `masks.npz`.
 """
 
 import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
+from lottery_init.report.at_init import is_one_shot
+from lottery_init.report.at_init_section import at_init_section
 from lottery_init.report.claims import MARGIN
 from lottery_init.report.matrix import verdict_matrix
 from lottery_init.report.names import folder_name, setting_names
@@ -32,13 +35,17 @@ def write_reports(
     """The sweep's report in `report/`, or, where it holds runs of several settings (model,
     dataset, pruning settings, ...), one report per setting in `report/<setting>/` and an index
     in `report/` with the verdict matrix, so that no mean or test mixes settings."""
-    # Failed runs count for no setting: a failed job of another config changes no layout.
+    # Failed runs count for no setting: a failed job of another config changes no layout. Runs
+    # pruned at initialization train one round, so they are compared in a section of their own.
     runs = read_runs(sweep_dir)
+    one_shot = [r for r in runs if is_one_shot(r) and r.status != "failed"]
+    runs = [r for r in runs if not is_one_shot(r)]
     settings = sorted({run.setting for run in runs if run.status != "failed"})
-    if len(settings) <= 1:
+    if len(settings) <= 1 and not one_shot:
         return [write_report(sweep_dir, margin, settings[0] if settings else None, break_margin)]
     names = setting_names(settings)
     root = Path(sweep_dir) / "report"
+    root.mkdir(parents=True, exist_ok=True)
     outs, rows, usable = [], {}, []
     for setting in settings:
         name, sweep = names[setting], sweep_of([r for r in runs if r.setting == setting])
@@ -49,8 +56,9 @@ def write_reports(
         outs.append(out)
     text = [f"# Report: {Path(sweep_dir).name}, {len(outs)} settings", ""]
     text += [f"- [{name}]({out.name}/report.md)" for name, out in zip(rows, outs, strict=True)]
-    text += ["", *verdict_matrix(rows, margin)]
+    text += ["", *verdict_matrix(rows, margin)] if rows else []
     text += rates_section(usable, root)
+    text += at_init_section(one_shot + usable, root)
     (root / "report.md").write_text("\n".join(text) + "\n")
     return [root, *outs]
 

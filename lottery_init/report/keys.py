@@ -24,7 +24,7 @@ MODEL_BEFORE = {
 # Config keys that make up the arm, not the setting, and keys that cannot change a run's numbers:
 # where files are read from, and the Trainer's reporting and device choice (a sweep never mixes
 # kinds of device: `jobs.conflict` refuses it).
-ARM_KEYS = ("init", "seed", "prune.method", "prune.rewind", "prune.rewind_epoch")
+ARM_KEYS = ("init", "seed", "prune.method", "prune.rewind", "prune.rewind_epoch", "prune.shuffle")
 TRAINER_NOT_RESULTS = ("accelerator", "devices", "logger", "enable_progress_bar")
 TRAINER_NOT_RESULTS += ("enable_checkpointing", "enable_model_summary", "num_sanity_val_steps")
 NOT_SETTING = (*NOT_RESULTS, "data.data_dir", *(f"trainer.{k}" for k in TRAINER_NOT_RESULTS))
@@ -44,6 +44,7 @@ class Arm:
     method: str = "magnitude"
     rewind: str = "init"
     rewind_epoch: int = 0
+    shuffle: bool = False  # pruning at initialization's control: the mask shuffled within layers
 
     @property
     def family(self) -> str:
@@ -67,9 +68,11 @@ class Arm:
 
     @property
     def variant(self) -> str:
-        """What sets the arm apart from the study's protocol: pruning method and rewind (e.g.
-        "random"), and per-layer init scales (e.g. "layer scales 1.2027/1/1")."""
+        """What sets the arm apart from the study's protocol: pruning method, its shuffled control
+        and rewind (e.g. "random", "snip, shuffled"), and per-layer init scales (e.g. "layer
+        scales 1.2027/1/1")."""
         parts = [self.method] if self.method != "magnitude" else []
+        parts += ["shuffled"] if self.shuffle else []
         if self.layer_scales is not None:
             parts.append("layer scales " + "/".join(f"{s:g}" for s in self.layer_scales))
         if self.rewind == "reinit":
@@ -117,6 +120,7 @@ def arm_of(name: str, config: dict[str, Any]) -> Arm:
         prune.get("method", "magnitude"),
         prune.get("rewind", "init"),
         int(prune.get("rewind_epoch", 0)),
+        bool(prune.get("shuffle", False)),
     )
 
 

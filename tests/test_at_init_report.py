@@ -1,0 +1,114 @@
+"""The report on pruning at initialization: one-shot runs against IMP's round ends at equal
+weights remaining, per method and init method, paired by seed."""
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from lottery_init.report.at_init import IMP, Method, accuracies, paired_tests
+from lottery_init.report.at_init_section import at_init_section
+from lottery_init.report.command import write_reports
+from lottery_init.report.sweep import Run
+
+BASES = {0: 0.90, 1: 0.96, 2: 0.93, 3: 0.99}  # seed effects far larger than the gaps paired_tests
+
+
+def one_shot(method: str, init: str, seed: int, fraction: float, acc: float, **prune) -> Run:
+    """A finished run that kept `fraction` of its weights at init and reached `acc`."""
+    config = {"prune": {"method": method, "remaining": fraction, "rewind": "init"} | prune}
+    rounds = [{"round": 0, "epoch": 19, "remaining": fraction, "test_acc": acc}]
+    return Run(Path(f"{method}_{init}_{seed}_{fraction}"), init, seed, "done", rounds, [], config)
+
+
+def imp(init: str, seed: int, acc: float = 0.98) -> Run:
+    """An IMP run of 20 rounds losing one point per round: linear in log(remaining)."""
+    rounds = [{"round": r, "remaining": 0.8**r, "test_acc": acc - 0.01 * r} for r in range(20)]
+    config = {"prune": {"rate": 0.2, "every_n_epochs": 5, "method": "magnitude"}}
+    return Run(Path(f"imp_{init}_{seed}"), init, seed, "done", rounds, [], config)
+
+
+def test_a_one_shot_run_counts_at_its_fraction_and_imp_is_interpolated_there():
+    accs = accuracies([one_shot("snip", "xavier_normal", 0, 0.05, 0.9)], [imp("xavier_normal", 0)])
+    assert accs[Method("snip", "", "xavier_normal")] == {0.05: {0: 0.9}}
+    rounds = math.log(0.05) / math.log(0.8)  # 13.4 rounds of 20%
+    assert accs[Method(IMP, "", "xavier_normal")][0.05][0] == pytest.approx(0.98 - 0.01 * rounds)
+
+
+def test_imp_gets_no_number_below_its_last_round():
+    accs = accuracies([one_shot("snip", "xavier_normal", 0, 0.01, 0.9)], [imp("xavier_normal", 0)])
+    assert Method(IMP, "", "xavier_normal") not in accs
+
+
+def test_the_shuffled_control_is_its_own_method_and_compared_seed_by_seed():
+    runs = [one_shot("synflow", "kaiming_normal", s, 0.05, b + 0.01) for s, b in BASES.items()]
+    runs += [
+        one_shot("synflow", "kaiming_normal", s, 0.05, b, shuffle=True) for s, b in BASES.items()
+    ]
+    runs[0].rounds[0]["test_acc"] += 0.002  # differences that vary a little
+    (test, comparison), *_ = paired_tests(accuracies(runs, []))
+    assert test == (
+        "mask vs shuffled",
+        Method("synflow", "", "kaiming_normal"),
+        Method("synflow", "shuffled", "kaiming_normal"),
+        0.05,
+    )
+    # Paired by seed the one-point gap is clear; the seeds' own spread (9 points) would hide it.
+    assert comparison.paired and comparison.diff == pytest.approx(0.0105)
+    assert comparison.p_holm < 0.01
+
+
+def test_holm_adjusts_over_the_tests_of_a_kind_at_one_fraction():
+    runs = []
+    for method, gap in (("snip", 0.01), ("grasp", 0.002)):
+        for s, b in BASES.items():
+            runs.append(one_shot(method, "xavier_normal", s, 0.05, b + gap + 0.001 * (s % 2)))
+            runs.append(one_shot(method, "xavier_normal", s, 0.05, b, shuffle=True))
+    done = [c for t, c in paired_tests(accuracies(runs, [])) if t[0] == "mask vs shuffled"]
+    smallest = min(c.p for c in done)
+    assert min(c.p_holm for c in done) == pytest.approx(min(1.0, 2 * smallest))
+
+
+def test_init_methods_are_compared_within_each_method_and_imp_against_each_method():
+    runs = [
+        one_shot("snip", init, s, 0.05, 0.9)
+        for init in ("xavier_normal", "kaiming_normal")
+        for s in (0, 1, 2)
+    ]
+    iterative = [
+        imp(init, s, 0.97 + 0.001 * s)
+        for init in ("xavier_normal", "kaiming_normal")
+        for s in (0, 1, 2)
+    ]
+    kinds = [(t[0], t[1].label, t[2].label) for t, _ in paired_tests(accuracies(runs, iterative))]
+    assert ("IMP vs method", IMP, "snip") in kinds
+    assert ("init vs init", "snip", "snip") in kinds and ("init vs init", IMP, IMP) in kinds
+
+
+def test_the_section_draws_its_figure_and_tables(tmp_path):
+    runs = [one_shot("snip", "xavier_normal", s, f, 0.9) for s in (0, 1) for f in (0.2, 0.05)]
+    lines = at_init_section([*runs, imp("xavier_normal", 0), imp("xavier_normal", 1)], tmp_path)
+    assert lines[0] == "## Pruning at initialization"
+    assert (tmp_path / "at_init.png").stat().st_size > 0
+    assert "| snip | xavier_normal | 2 | 90.00 ± 0.00 | 90.00 ± 0.00 |" in lines
+
+
+def test_a_sweep_without_one_shot_runs_has_no_section(tmp_path):
+    assert at_init_section([imp("xavier_normal", 0)], tmp_path) == []
+
+
+def test_a_folder_of_one_shot_runs_gets_an_index_with_the_section(tmp_path):
+    for run in [
+        one_shot(m, "xavier_normal", s, 0.05, 0.9 + 0.01 * s)
+        for m in ("snip", "grasp")
+        for s in (0, 1)
+    ]:
+        folder = tmp_path / run.dir
+        folder.mkdir()
+        info = {"init": run.init, "seed": run.seed, "status": "done", "rounds": run.rounds}
+        (folder / "run.json").write_text(json.dumps(info | {"config": run.config}))
+    outs = write_reports(tmp_path)
+    assert outs == [tmp_path / "report"]
+    text = (tmp_path / "report" / "report.md").read_text()
+    assert "## Pruning at initialization" in text and (tmp_path / "report" / "at_init.png").exists()
