@@ -41,15 +41,18 @@ def summary(rounds: Sequence[Mapping[str, Any]]) -> dict[str, float]:
     """What a run is ranked by, from its round table so far: dense accuracy, the best ticket
     (pruned round) and its weights remaining, the smallest remaining fraction that is still a
     winning ticket (accuracy at least the dense one, Frankle & Carbin 2019), and the accuracy
-    at each of MARKS that the run has reached (remaining rounded to 0.1%)."""
-    dense = rounds[0]["test_acc"]
-    values = {"summary/dense_acc": dense}
-    if len(rounds) > 1:
-        best = max(rounds[1:], key=lambda r: r["test_acc"])
+    at each of MARKS that the run has reached (remaining rounded to 0.1%). A run pruned at
+    initialization has no dense round, so neither a dense accuracy nor a winning ticket."""
+    values = {}
+    pruned = [r for r in rounds if r["remaining"] < 1]
+    if pruned:
+        best = max(pruned, key=lambda r: r["test_acc"])
         values["summary/best_ticket_acc"] = best["test_acc"]
         values["summary/best_ticket_remaining"] = best["remaining"]
-    winning = [r["remaining"] for r in rounds if r["test_acc"] >= dense]
-    values["summary/smallest_winning_remaining"] = min(winning)
+    if rounds[0]["remaining"] == 1:
+        dense = values["summary/dense_acc"] = rounds[0]["test_acc"]
+        winning = [r["remaining"] for r in rounds if r["test_acc"] >= dense]
+        values["summary/smallest_winning_remaining"] = min(winning)
     for mark in MARKS:
         at = [r["test_acc"] for r in rounds if round(100 * r["remaining"], 1) == mark]
         if at:

@@ -50,7 +50,7 @@ def run_info(cfg: DictConfig, population: dict[str, Any], device: str) -> dict[s
     }
 
 
-def _population(
+def build_population(
     cfgs: Sequence[DictConfig],
 ) -> tuple[pl.LightningDataModule, LotteryModule, MaskedTraining]:
     """The data, the stacked and initialized model, and the pruning schedule of a population."""
@@ -107,7 +107,7 @@ def train_population(
         log.info(f"Already finished, not trained again: {', '.join(map(str, run_dirs))}")
         return previous
     pin_precision(cfgs[0].tf32)
-    datamodule, module, pruning = _population(cfgs)
+    datamodule, module, pruning = build_population(cfgs)
     checkpoint_dir = Path(checkpoint_dir or Path(run_dirs[0]) / "checkpoints")
     ckpt, start = resume_point(checkpoint_dir)
     if ckpt is not None:

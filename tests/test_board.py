@@ -42,3 +42,8 @@ def test_marks_not_reached_and_tickets_of_a_dense_run_are_absent():
 
 def test_every_summary_name_is_an_hparams_metric():
     assert set(summary(rounds([0.9] * 19))) == set(METRICS)
+
+
+def test_a_run_pruned_at_initialization_has_a_ticket_but_no_dense_accuracy():
+    values = summary([{"round": 0, "remaining": 0.05, "test_acc": 0.96}])
+    assert values == {"summary/best_ticket_acc": 0.96, "summary/best_ticket_remaining": 0.05}
