@@ -39,13 +39,22 @@ def batch(population: int = 3, images: int = 8, shape=(1, 4, 4), classes: int = 
     return x, torch.randint(0, classes, (population, images), generator=gen)
 
 
-def member(model: LeNet, p: int) -> LeNet:
-    """Member `p` of a stacked LeNet as a population of one."""
-    alone = LeNet(1, input_shape=[1, 4, 4], hidden=[6, 5], num_classes=3).double()
+def member(model: torch.nn.Module, p: int, alone: torch.nn.Module) -> torch.nn.Module:
+    """Member `p` of a stacked model, copied into `alone`, the same model as a population of 1."""
     with torch.no_grad():
         for mine, theirs in zip(alone.parameters(), model.parameters(), strict=True):
             mine.copy_(theirs[p : p + 1])
     return alone
+
+
+def plain_lenet(weights: list[torch.Tensor], biases: list[torch.Tensor], x: torch.Tensor):
+    """One LeNet's logits `[B, classes]` from its own `[out, in]` weights, with plain `F.linear`
+    (no stacked layer), for images `[B, ...]`."""
+    h = x.flatten(1)
+    for i, (w, b) in enumerate(zip(weights, biases, strict=True)):
+        h = F.linear(h, w, b)
+        h = h if i == len(weights) - 1 else F.leaky_relu(h, 0.05)
+    return h
 
 
 def built(name: str, population: int = 2) -> torch.nn.Module:
@@ -60,12 +69,14 @@ def built(name: str, population: int = 2) -> torch.nn.Module:
 def test_snip_scores_equal_autograd_on_each_member_alone():
     model, (x, y) = tiny_lenet(), batch()
     scores = snip_scores(model, (x, y))
+    layers = stacked_layers(model)
     for p in range(3):
-        alone = member(model, p)
-        loss = F.cross_entropy(alone(x[p : p + 1])[0], y[p])
-        grads = torch.autograd.grad(loss, prunable(alone))
-        for score, w, g in zip(scores, prunable(alone), grads, strict=True):
-            torch.testing.assert_close(score[p], (w[0] * g[0]).abs().detach())
+        weights = [layer.weight[p].detach().clone().requires_grad_() for layer in layers]
+        biases = [layer.bias[p].detach() for layer in layers]
+        loss = F.cross_entropy(plain_lenet(weights, biases, x[p]), y[p])
+        grads = torch.autograd.grad(loss, weights)
+        for score, w, g in zip(scores, weights, grads, strict=True):
+            torch.testing.assert_close(score[p], (w * g).abs().detach())
 
 
 @pytest.mark.parametrize("temperature", [1.0, 200.0])
@@ -140,16 +151,17 @@ def test_layer_scope_keeps_the_fraction_of_every_layer():
     assert [m.flatten(1).sum(dim=1).tolist() for m in masks] == [[19, 19], [6, 6]]
 
 
+@pytest.mark.parametrize("name", MODELS)
 @pytest.mark.parametrize("method", METHODS_AT_INIT)
-def test_a_members_mask_is_the_one_it_gets_alone(method):
-    model, data = tiny_lenet(), batch()
-    together = masks_at_init(method, model, 0.2, "global", data, input_shape=[1, 4, 4], **SETTINGS)
+def test_a_members_mask_is_the_one_it_gets_alone(name, method):
+    model, shape = built(name, population=3).double(), SHAPES.get(name, [3, 8, 8])
+    x, y = batch(3, 4, shape, 10)
+    options = {"input_shape": shape, **SETTINGS}
+    together = masks_at_init(method, model, 0.2, "global", (x, y), **options)
     for p in range(3):
-        mine = (data[0][p : p + 1], data[1][p : p + 1])
-        alone = masks_at_init(
-            method, member(model, p), 0.2, "global", mine, input_shape=[1, 4, 4], **SETTINGS
-        )
-        assert all(torch.equal(t[p], a[0]) for t, a in zip(together, alone, strict=True))
+        alone = member(model, p, built(name, population=1).double())
+        mine = masks_at_init(method, alone, 0.2, "global", (x[p : p + 1], y[p : p + 1]), **options)
+        assert all(torch.equal(t[p], a[0]) for t, a in zip(together, mine, strict=True))
 
 
 def test_synflow_iterations_differ_from_one_shot_and_avoid_layer_collapse():
@@ -157,6 +169,8 @@ def test_synflow_iterations_differ_from_one_shot_and_avoid_layer_collapse():
     one = masks_at_init("synflow", model, 0.002, "global", input_shape=[1, 28, 28], iterations=1)
     many = masks_at_init("synflow", model, 0.002, "global", input_shape=[1, 28, 28], iterations=20)
     assert any(not torch.equal(a, b) for a, b in zip(one, many, strict=True))
+    # Scored once, the first layer's many small scores lose it all (layer collapse).
+    assert any(m.sum() == 0 for m in one)
     # Iterating keeps every layer connected at 0.2%, as the paper's conservation argument says.
     assert all(m.sum() > 0 for m in many)
 

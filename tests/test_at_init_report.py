@@ -6,7 +6,9 @@ import math
 from pathlib import Path
 
 import pytest
+from omegaconf import OmegaConf
 
+from lottery_init.config import compose
 from lottery_init.report.at_init import IMP, Method, accuracies, paired_tests
 from lottery_init.report.at_init_section import at_init_section
 from lottery_init.report.command import write_reports
@@ -30,14 +32,18 @@ def imp(init: str, seed: int, acc: float = 0.98) -> Run:
 
 
 def test_a_one_shot_run_counts_at_its_fraction_and_imp_is_interpolated_there():
-    accs = accuracies([one_shot("snip", "xavier_normal", 0, 0.05, 0.9)], [imp("xavier_normal", 0)])
+    accs, _ = accuracies(
+        [one_shot("snip", "xavier_normal", 0, 0.05, 0.9)], [imp("xavier_normal", 0)]
+    )
     assert accs[Method("snip", "", "xavier_normal")] == {0.05: {0: 0.9}}
     rounds = math.log(0.05) / math.log(0.8)  # 13.4 rounds of 20%
     assert accs[Method(IMP, "", "xavier_normal")][0.05][0] == pytest.approx(0.98 - 0.01 * rounds)
 
 
 def test_imp_gets_no_number_below_its_last_round():
-    accs = accuracies([one_shot("snip", "xavier_normal", 0, 0.01, 0.9)], [imp("xavier_normal", 0)])
+    accs, _ = accuracies(
+        [one_shot("snip", "xavier_normal", 0, 0.01, 0.9)], [imp("xavier_normal", 0)]
+    )
     assert Method(IMP, "", "xavier_normal") not in accs
 
 
@@ -47,7 +53,7 @@ def test_the_shuffled_control_is_its_own_method_and_compared_seed_by_seed():
         one_shot("synflow", "kaiming_normal", s, 0.05, b, shuffle=True) for s, b in BASES.items()
     ]
     runs[0].rounds[0]["test_acc"] += 0.002  # differences that vary a little
-    (test, comparison), *_ = paired_tests(accuracies(runs, []))
+    (test, comparison), *_ = paired_tests(accuracies(runs, [])[0])
     assert test == (
         "mask vs shuffled",
         Method("synflow", "", "kaiming_normal"),
@@ -65,7 +71,7 @@ def test_holm_adjusts_over_the_tests_of_a_kind_at_one_fraction():
         for s, b in BASES.items():
             runs.append(one_shot(method, "xavier_normal", s, 0.05, b + gap + 0.001 * (s % 2)))
             runs.append(one_shot(method, "xavier_normal", s, 0.05, b, shuffle=True))
-    done = [c for t, c in paired_tests(accuracies(runs, [])) if t[0] == "mask vs shuffled"]
+    done = [c for t, c in paired_tests(accuracies(runs, [])[0]) if t[0] == "mask vs shuffled"]
     smallest = min(c.p for c in done)
     assert min(c.p_holm for c in done) == pytest.approx(min(1.0, 2 * smallest))
 
@@ -81,21 +87,23 @@ def test_init_methods_are_compared_within_each_method_and_imp_against_each_metho
         for init in ("xavier_normal", "kaiming_normal")
         for s in (0, 1, 2)
     ]
-    kinds = [(t[0], t[1].label, t[2].label) for t, _ in paired_tests(accuracies(runs, iterative))]
+    kinds = [
+        (t[0], t[1].label, t[2].label) for t, _ in paired_tests(accuracies(runs, iterative)[0])
+    ]
     assert ("IMP vs method", IMP, "snip") in kinds
     assert ("init vs init", "snip", "snip") in kinds and ("init vs init", IMP, IMP) in kinds
 
 
 def test_the_section_draws_its_figure_and_tables(tmp_path):
     runs = [one_shot("snip", "xavier_normal", s, f, 0.9) for s in (0, 1) for f in (0.2, 0.05)]
-    lines = at_init_section([*runs, imp("xavier_normal", 0), imp("xavier_normal", 1)], tmp_path)
+    lines = at_init_section(runs, [imp("xavier_normal", 0), imp("xavier_normal", 1)], tmp_path)
     assert lines[0] == "## Pruning at initialization"
     assert (tmp_path / "at_init.png").stat().st_size > 0
     assert "| snip | xavier_normal | 2 | 90.00 ± 0.00 | 90.00 ± 0.00 |" in lines
 
 
 def test_a_sweep_without_one_shot_runs_has_no_section(tmp_path):
-    assert at_init_section([imp("xavier_normal", 0)], tmp_path) == []
+    assert at_init_section([], [imp("xavier_normal", 0)], tmp_path) == []
 
 
 def test_a_folder_of_one_shot_runs_gets_an_index_with_the_section(tmp_path):
@@ -112,3 +120,48 @@ def test_a_folder_of_one_shot_runs_gets_an_index_with_the_section(tmp_path):
     assert outs == [tmp_path / "report"]
     text = (tmp_path / "report" / "report.md").read_text()
     assert "## Pruning at initialization" in text and (tmp_path / "report" / "at_init.png").exists()
+
+
+def composed_run(overrides: list[str], seed: int, rounds: list[dict]) -> Run:
+    """A run with the config the entry point would record for `overrides`."""
+    config = OmegaConf.to_container(compose([*overrides, f"seed={seed}"]), resolve=True)
+    return Run(
+        Path(f"{'_'.join(overrides)}_{seed}"), "xavier_normal", seed, "done", rounds, [], config
+    )
+
+
+def test_imp_runs_of_the_studys_command_are_the_reference_of_a_20_epoch_sweep(tmp_path):
+    one = [{"round": 0, "remaining": 0.05, "test_acc": 0.95}]
+    runs = [composed_run(["prune=snip", "epochs=20"], s, one) for s in (0, 1)]
+    iterative = [composed_run([], s, imp("xavier_normal", s).rounds) for s in (0, 1)]
+    lines = at_init_section(runs, iterative, tmp_path)
+    assert any(line.startswith("| IMP | xavier_normal | 2 |") for line in lines)
+    assert "One-shot masks trained 20 epochs; IMP's rounds 5 epochs each." in lines
+
+
+def test_imp_of_another_schedule_is_named_by_it_and_not_the_reference():
+    other = imp("xavier_normal", 0)
+    other.config["prune"] |= {"rate": 0.4, "every_n_epochs": 2}
+    accs, _ = accuracies([one_shot("snip", "xavier_normal", 0, 0.05, 0.9)], [other])
+    assert {m.name for m in accs} == {"snip", "IMP 0.4/2"}
+
+
+def test_the_reinit_control_is_compared_with_the_mask_at_theta0():
+    runs = [one_shot("snip", "xavier_normal", s, 0.05, BASES[s]) for s in (0, 1, 2)]
+    runs += [
+        one_shot("snip", "xavier_normal", s, 0.05, BASES[s] - 0.01, rewind="reinit")
+        for s in (0, 1, 2)
+    ]
+    (test, _), *_ = paired_tests(accuracies(runs, [])[0])
+    assert test[0] == "θ₀ vs reinit" and test[2] == Method("snip", "reinit", "xavier_normal")
+
+
+def test_a_repeat_counts_once_and_is_listed():
+    runs = [
+        one_shot("snip", "xavier_normal", 0, 0.05, 0.9),
+        one_shot("snip", "xavier_normal", 0, 0.05, 0.5),
+    ]
+    runs[1].dir = Path("again")
+    accs, left = accuracies(runs, [])
+    assert accs[Method("snip", "", "xavier_normal")] == {0.05: {0: 0.9}}
+    assert left == ["again: repeat, not used"]

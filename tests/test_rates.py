@@ -40,6 +40,13 @@ def test_the_accuracy_at_a_rounds_own_fraction_is_that_rounds():
     assert at_fraction(ROUNDS, 0.8) == 0.95
 
 
+def test_a_round_a_rounding_away_from_the_fraction_is_at_it():
+    # LeNet-300-100's round 19 keeps 1.4414% of the weights, 0.8^19 is 1.4412%.
+    rounds = [*ROUNDS, {"round": 3, "remaining": 0.014414, "test_acc": 0.93}]
+    assert at_fraction(rounds, 0.0144) == 0.93
+    assert at_fraction(rounds, 0.0143) is None
+
+
 def test_halfway_in_log_remaining_is_halfway_in_accuracy():
     # sqrt(0.8 x 0.64) lies halfway between 0.8 and 0.64 on a log axis.
     assert at_fraction(ROUNDS, math.sqrt(0.8 * 0.64)) == pytest.approx(0.96)

@@ -110,6 +110,8 @@ def masks_at_init(
         scores = snip_scores(model, batch)
     elif method == "grasp":
         scores = grasp_scores(model, batch, temperature)
-    else:
+    elif method == "magnitude_at_init":
         scores = [w.detach().abs() for w in prunable(model)]
+    else:
+        raise ValueError(f"no pruning at initialization named {method!r}: {METHODS_AT_INIT}")
     return keep_fraction(scores, full, remaining, scope)

@@ -28,12 +28,14 @@ def check_prune(cfg: DictConfig, layers: int) -> None:
             f"{', '.join(options)}."
         )
     if schedule is PruningAtInit:
-        check_at_init(prune, cfg.epochs, cfg.data.train_size or cfg.data.sizes.train)
+        held_out = cfg.data.get("val_size") or 0
+        check_at_init(prune, cfg.epochs, (cfg.data.train_size or cfg.data.sizes.train) - held_out)
     else:
         check_iterative(prune, layers)
 
 
 def _one_of(prune: DictConfig, key: str, allowed: tuple[str, ...]) -> None:
+    """Stop unless `prune[key]` is one of `allowed`."""
     if prune[key] not in allowed:
         raise ValueError(f"prune.{key} must be one of {allowed}, got {prune[key]!r}.")
 

@@ -63,8 +63,8 @@ class PruningAtInit(MaskedTraining):
             self.remaining,
             self.scope,
             batch=batch,
-            temperature=self.temperature or 1.0,
-            iterations=self.iterations or 1,
+            temperature=1.0 if self.temperature is None else self.temperature,
+            iterations=1 if self.iterations is None else self.iterations,
             input_shape=batch[0].shape[2:],
         )
         if self.shuffle:
@@ -77,5 +77,6 @@ class PruningAtInit(MaskedTraining):
         return super().state_dict() | {"pruned": self.pruned}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore the mask, and that it was scored, so a resumed run never scores again."""
         super().load_state_dict(state_dict)
         self.pruned = state_dict["pruned"]

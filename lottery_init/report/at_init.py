@@ -2,6 +2,7 @@
 method and init method, with paired tests per fraction ("Making Networks Prune-Ready", Wijnja,
 Wierstra, Hamburger 2020, Further Research: more pruning methods)."""
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from itertools import combinations
@@ -10,9 +11,15 @@ from lottery_init.report.rates import at_fraction
 from lottery_init.report.stats import Comparison, compare, holm
 from lottery_init.report.sweep import Run
 
-# A run's setting minus what sets a schedule apart: the rest must match for runs to compare.
-SCHEDULE_PREFIXES = ("prune.", "epochs")
+# What a one-shot method sets in its run's config; the rest of the setting (epochs and scope
+# included) groups the runs compared with each other.
+ONE_SHOT_KEYS = ("prune.remaining", "prune.method", "prune.images", "prune.temperature")
+ONE_SHOT_KEYS += ("prune.iterations",)
+# What any pruning schedule sets, with the Trainer's epochs that `epochs` derives: the rest must
+# match for a one-shot run and an IMP run to compare.
+SCHEDULE_PREFIXES = ("prune.", "epochs", "trainer.max_epochs")
 IMP = "IMP"
+STUDY_SCHEDULE = {"rate": 0.2, "every_n_epochs": 5, "scope": "layer", "layer_rates": None}
 
 
 @dataclass(frozen=True)
@@ -26,6 +33,7 @@ class Method:
 
     @property
     def label(self) -> str:
+        """The method and its control, e.g. `snip, shuffled`."""
         return f"{self.name}, {self.control}" if self.control else self.name
 
 
@@ -38,72 +46,116 @@ def is_one_shot(run: Run) -> bool:
     return "remaining" in run.config.get("prune", {})
 
 
-def rest_of(run: Run) -> str:
-    """The run's setting without its pruning schedule: runs that share it are compared."""
+def _without(run: Run, drop: tuple[str, ...]) -> str:
     keys = json.loads(run.setting)
-    return json.dumps({k: v for k, v in keys.items() if not k.startswith(SCHEDULE_PREFIXES)})
+    return json.dumps({k: v for k, v in keys.items() if not k.startswith(drop)}, sort_keys=True)
+
+
+def group_of(run: Run) -> str:
+    """A one-shot run's setting without what its method and fraction set: the runs compared."""
+    return _without(run, ONE_SHOT_KEYS)
+
+
+def base_of(run: Run) -> str:
+    """The run's setting without its pruning schedule and epochs: a one-shot run's IMP runs
+    share it."""
+    return _without(run, SCHEDULE_PREFIXES)
+
+
+def _imp_name(run: Run) -> str:
+    """`IMP` for the study's schedule, else its rate and interval, e.g. `IMP 0.4/2, global`."""
+    prune = run.config.get("prune", {})
+    if all(prune.get(k, v) == v for k, v in STUDY_SCHEDULE.items()):
+        return IMP
+    name = f"{IMP} {prune.get('layer_rates') or prune.get('rate')}/{prune.get('every_n_epochs')}"
+    return name + (", global" if prune.get("scope") == "global" else "")
 
 
 def method_of(run: Run) -> Method:
-    """The run's method, control and init method."""
+    """The run's method, control and init method (with its layer scales, if any)."""
     arm = run.arm
+    init = dataclasses.replace(arm, method="magnitude", rewind="init", shuffle=False).label
     if is_one_shot(run):
-        control = [
-            c for c, on in (("shuffled", arm.shuffle), ("reinit", arm.rewind == "reinit")) if on
-        ]
-        return Method(arm.method, ", ".join(control), arm.base.label)
-    return Method(IMP, arm.variant, arm.base.label)
+        controls = (("shuffled", arm.shuffle), ("reinit", arm.rewind == "reinit"))
+        return Method(arm.method, ", ".join(c for c, on in controls if on), init)
+    return Method(_imp_name(run), dataclasses.replace(arm, layer_scales=None).variant, init)
 
 
-def accuracies(one_shot: list[Run], iterative: list[Run]) -> Accuracies:
+def accuracies(one_shot: list[Run], iterative: list[Run]) -> tuple[Accuracies, list[str]]:
     """Each one-shot run's final test accuracy at its `prune.remaining`, and each IMP run's
-    round-end accuracy at those fractions (interpolated in log(remaining), `rates.at_fraction`);
-    the first run of a method, fraction and seed counts."""
+    round-end accuracy at those fractions (`rates.at_fraction`: interpolated in log(remaining)
+    between the rounds that bracket it); and the runs left out, with why (repeats of a method,
+    fraction and seed count once, the first; runs without a finished round are not counted)."""
     found: Accuracies = {}
+    left: list[str] = []
     for run in one_shot:
         fraction = float(run.config["prune"]["remaining"])
-        if run.rounds:
-            by_seed = found.setdefault(method_of(run), {}).setdefault(fraction, {})
-            by_seed.setdefault(run.seed, run.rounds[-1]["test_acc"])
+        by_seed = found.setdefault(method_of(run), {}).setdefault(fraction, {})
+        if not run.rounds:
+            left.append(f"{run.dir.name}: no finished round yet")
+        elif run.seed in by_seed:
+            left.append(f"{run.dir.name}: repeat, not used")
+        else:
+            by_seed[run.seed] = run.rounds[-1]["test_acc"]
     fractions = sorted({f for by_fraction in found.values() for f in by_fraction}, reverse=True)
     for run in (r for r in iterative if len(r.rounds) > 1):
         for fraction in fractions:
             acc = at_fraction(run.rounds, fraction)
+            by_seed = found.setdefault(method_of(run), {}).setdefault(fraction, {})
             if acc is not None:
-                by_seed = found.setdefault(method_of(run), {}).setdefault(fraction, {})
                 by_seed.setdefault(run.seed, acc)
-    return found
+    kept = {m: {f: s for f, s in by_f.items() if s} for m, by_f in found.items()}
+    return {m: by_f for m, by_f in kept.items() if by_f}, left
 
 
 # A comparison's kind, its two sides (a - b) and the fraction.
 Pairing = tuple[str, Method, Method, float]
+# Each kind of comparison: what it asks.
+KINDS = {
+    "mask vs shuffled": "the method's mask minus its shuffled control (same per-layer counts): "
+    "does the method find more than per-layer densities?",
+    "θ₀ vs reinit": "the mask trained from θ₀ minus the same mask trained from a fresh draw of "
+    "the init method: does the mask need its own θ₀?",
+    "IMP vs method": "IMP (the study's schedule) minus the method, same init method and seed",
+    "init vs init": "one init method minus another under the same method and control: does "
+    "Xavier beat Kaiming here too?",
+}
+
+
+def _against_controls(accs: Accuracies, m: Method, fraction: float) -> list[Pairing]:
+    """A one-shot method without control against its controls and against IMP at `fraction`."""
+    others = {
+        "mask vs shuffled": (m, Method(m.name, "shuffled", m.init)),
+        "θ₀ vs reinit": (m, Method(m.name, "reinit", m.init)),
+        "IMP vs method": (Method(IMP, "", m.init), m),
+    }
+    return [
+        (kind, a, b, fraction)
+        for kind, (a, b) in others.items()
+        if fraction in accs.get(a, {}) and fraction in accs.get(b, {})
+    ]
 
 
 def pairs(accs: Accuracies) -> list[Pairing]:
-    """What the section tests at each fraction: a method's mask against its shuffled control
-    (does it find more than per-layer densities?), IMP against each method, and each pair of
-    init methods within a method (does Xavier beat Kaiming here too?)."""
+    """What the section tests at each fraction, kind by kind (`KINDS`)."""
     tests: list[Pairing] = []
     for m in sorted(accs, key=lambda m: (m.name, m.control, m.init)):
-        for fraction in sorted(accs[m], reverse=True):
-            shuffled = Method(m.name, "shuffled", m.init)
-            imp = Method(IMP, "", m.init)
-            if m.name != IMP and not m.control and fraction in accs.get(shuffled, {}):
-                tests.append(("mask vs shuffled", m, shuffled, fraction))
-            if m.name != IMP and not m.control and fraction in accs.get(imp, {}):
-                tests.append(("IMP vs method", imp, m, fraction))
+        if not m.name.startswith(IMP) and not m.control:
+            for fraction in sorted(accs[m], reverse=True):
+                tests += _against_controls(accs, m, fraction)
     inits = sorted({m.init for m in accs})
     for name, control in sorted({(m.name, m.control) for m in accs}):
         for a, b in combinations(inits, 2):
             ma, mb = Method(name, control, a), Method(name, control, b)
             common = set(accs.get(ma, {})) & set(accs.get(mb, {}))
             tests += [("init vs init", ma, mb, f) for f in sorted(common, reverse=True)]
-    return tests
+    order = list(KINDS)
+    return sorted(tests, key=lambda t: order.index(t[0]))
 
 
 def paired_tests(accs: Accuracies) -> list[tuple[Pairing, Comparison]]:
-    """Every test of `pairs` with its paired comparison (by seed), Holm-adjusted over the tests
-    of its kind at its fraction (Holm 1979)."""
+    """Every test of `pairs` with its comparison (`stats.compare`: paired by seed), Holm-adjusted
+    over the tests of its kind at its fraction (Holm 1979)."""
     done = [(t, compare(accs[t[1]][t[3]], accs[t[2]][t[3]])) for t in pairs(accs)]
     done = [(t, c) for t, c in done if c is not None]
     for family in {(t[0], t[3]) for t, _ in done}:

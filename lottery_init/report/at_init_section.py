@@ -5,17 +5,19 @@ import math
 from pathlib import Path
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from lottery_init.report.at_init import (
     IMP,
+    KINDS,
     Accuracies,
     Method,
     accuracies,
-    is_one_shot,
+    base_of,
+    group_of,
     method_of,
     paired_tests,
-    rest_of,
 )
 from lottery_init.report.figures import remaining_axis
 from lottery_init.report.names import setting_names
@@ -24,29 +26,25 @@ from lottery_init.report.sweep import Run
 
 INTRO = (
     "Each one-shot run keeps `prune.remaining` of its weights, chosen on its own θ₀ before any "
-    "training, and reports its test accuracy after its epochs; IMP's runs of the same setting "
-    "(same model, data and training, any schedule) give their round-end accuracy at the same "
-    "fractions, interpolated linearly in log(weights remaining) between the two rounds that "
-    "bracket it (blank where none do). Mean ± sd over seeds (%)."
+    "training, and reports its test accuracy after its epochs; IMP's runs of the same model, "
+    "data and optimizer give their round-end accuracy at the same fractions, a round's own "
+    "where it is at the fraction up to per-layer rounding, else interpolated linearly in "
+    "log(weights remaining) between the two rounds that bracket it (blank where none do). "
+    "Mean ± sd over seeds (%)."
 )
-KINDS = {
-    "mask vs shuffled": "the method's mask minus its shuffled control (same per-layer counts): "
-    "does the method find more than per-layer densities?",
-    "IMP vs method": "IMP minus the method, same init method and seed",
-    "init vs init": "one init method minus another under the same method: does Xavier beat "
-    "Kaiming here too?",
-}
 
 
 def _cell(by_seed: dict[int, float] | None) -> str:
+    """Mean ± sd (%) over seeds; the mean alone for one seed."""
     if not by_seed:
         return ""
     mean, sd = mean_std([100 * a for a in by_seed.values()])
     return f"{mean:.2f}" if math.isnan(sd) else f"{mean:.2f} ± {sd:.2f}"
 
 
-def _order(m: Method) -> tuple:
-    return (m.name == IMP, m.name, m.control, m.init)
+def _order(m: Method) -> tuple[bool, str, str, str]:
+    """One-shot methods first, IMP last, each with its controls after it."""
+    return (m.name.startswith(IMP), m.name, m.control, m.init)
 
 
 def table(accs: Accuracies) -> list[str]:
@@ -63,7 +61,7 @@ def table(accs: Accuracies) -> list[str]:
 
 def tests_table(accs: Accuracies) -> list[str]:
     """Markdown: per kind of test, how many are significant, then every test's row."""
-    done = paired_tests(accs)
+    done = paired_tests(accs)  # Holm over a kind's tests at one fraction
     lines = []
     for kind, meaning in KINDS.items():
         mine = [(t, c) for t, c in done if t[0] == kind]
@@ -77,12 +75,14 @@ def tests_table(accs: Accuracies) -> list[str]:
             "",
         ]
         lines += ["| a − b | fraction | seeds | a − b (points) | 95% CI | p (Holm) |"]
+        # With fewer than 2 seeds in common, `compare` falls back to Welch's test: said so.
         lines.append("|---|---|---|---|---|---|")
         for (_, a, b, fraction), c in mine:
             star = "*" if c.p_holm < ALPHA else ""
             ci = f"[{100 * c.ci[0]:+.2f}, {100 * c.ci[1]:+.2f}]"
+            seeds = str(c.n[0]) if c.paired else f"{c.n[0]} and {c.n[1]} (Welch)"
             lines.append(
-                f"| {a.label}, {a.init} − {b.label}, {b.init} | {100 * fraction:g}% | {c.n[0]} | "
+                f"| {a.label}, {a.init} − {b.label}, {b.init} | {100 * fraction:g}% | {seeds} | "
                 f"{100 * c.diff:+.2f}{star} | {ci} | {c.p_holm:.3g} |"
             )
         lines.append("")
@@ -91,13 +91,15 @@ def tests_table(accs: Accuracies) -> list[str]:
 
 def figure(accs: Accuracies, iterative: list[Run]) -> Figure:
     """Per init method a panel: each one-shot method's mean ± sd accuracy against weights
-    remaining (dashed: shuffled control), and IMP's round-end accuracy over all its rounds."""
+    remaining (dashed: shuffled control; dotted: other controls), and IMP's round-end accuracy
+    over all its rounds."""
     inits = sorted({m.init for m in accs})
-    names = sorted({m.name for m in accs if m.name != IMP})
+    names = sorted({m.name for m in accs})
     fig = Figure(figsize=(7 * len(inits), 5), layout="constrained")
     fractions = [f for by_f in accs.values() for f in by_f]
     for ax, init in zip(fig.subplots(1, len(inits), squeeze=False)[0], inits, strict=True):
-        for m in sorted((m for m in accs if m.init == init and m.name != IMP), key=_order):
+        study = Method(IMP, "", init)  # drawn as IMP's whole curve instead
+        for m in sorted((m for m in accs if m.init == init and m != study), key=_order):
             x = sorted(accs[m], reverse=True)
             stats = np.nan_to_num([mean_std([100 * a for a in accs[m][f].values()]) for f in x]).T
             style = "--" if "shuffled" in m.control else ":" if m.control else "-"
@@ -112,14 +114,14 @@ def figure(accs: Accuracies, iterative: list[Run]) -> Figure:
                 markersize=4,
                 label=m.label,
             )
-        _imp_curve(ax, [r for r in iterative if method_of(r) == Method(IMP, "", init)])
+        _imp_curve(ax, [r for r in iterative if method_of(r) == study])
         remaining_axis(ax, [*fractions, 1.0])
         ax.set(title=init, ylabel="test accuracy (%)")
         ax.legend(fontsize="small")
     return fig
 
 
-def _imp_curve(ax: object, runs: list[Run]) -> None:
+def _imp_curve(ax: Axes, runs: list[Run]) -> None:
     """IMP's mean ± sd round-end test accuracy against its mean weights remaining, per round."""
     rounds: dict[int, list[dict]] = {}
     for entry in (e for run in runs for e in run.rounds):
@@ -133,22 +135,32 @@ def _imp_curve(ax: object, runs: list[Run]) -> None:
     ax.fill_between(x, mean - sd, mean + sd, color="black", alpha=0.1)
 
 
-def at_init_section(runs: list[Run], out: Path) -> list[str]:
-    """The section, with `out / "at_init.png"` (`at_init_2.png`, ... for further settings);
-    nothing when no run pruned at initialization. `runs`: the sweep's runs that did not fail."""
+def _lengths(one_shot: list[Run], iterative: list[Run]) -> str:
+    """How long each side trained its mask: one-shot epochs, and IMP's epochs per round."""
+    epochs = sorted({int(r.config.get("epochs", 0)) for r in one_shot})
+    rounds = sorted({int(r.config["prune"]["every_n_epochs"]) for r in iterative})
+    text = f"One-shot masks trained {', '.join(map(str, epochs))} epochs"
+    return text + (f"; IMP's rounds {', '.join(map(str, rounds))} epochs each." if rounds else ".")
+
+
+def at_init_section(one_shot: list[Run], iterative: list[Run], out: Path) -> list[str]:
+    """The section, with `out / "at_init.png"` (`at_init_2.png`, ... for further groups of runs
+    that differ in more than method and fraction); nothing without `one_shot` runs. `one_shot`:
+    the runs pruned at initialization that did not fail; `iterative`: the sweep's usable runs."""
     groups: dict[str, list[Run]] = {}
-    for run in (r for r in runs if is_one_shot(r)):
-        groups.setdefault(rest_of(run), []).append(run)
+    for run in one_shot:
+        groups.setdefault(group_of(run), []).append(run)
     if not groups:
         return []
     names = setting_names(list(groups)) if len(groups) > 1 else {}
     lines = ["## Pruning at initialization", "", INTRO, ""]
-    for i, (rest, one_shot) in enumerate(sorted(groups.items()), start=1):
-        iterative = [r for r in runs if not is_one_shot(r) and rest_of(r) == rest]
-        accs = accuracies(one_shot, iterative)
+    for i, (group, runs) in enumerate(sorted(groups.items()), start=1):
+        imp = [r for r in iterative if base_of(r) == base_of(runs[0])]
+        accs, left = accuracies(runs, imp)
         name = "at_init.png" if i == 1 else f"at_init_{i}.png"
-        figure(accs, iterative).savefig(out / name, dpi=110)
-        lines += [f"### {names[rest]}", ""] if names else []
-        lines += [*table(accs), "", f"![Accuracy against weights remaining]({name})", ""]
-        lines += tests_table(accs)
+        figure(accs, imp).savefig(out / name, dpi=110)
+        lines += [f"### {names[group]}", ""] if names else []
+        lines += [_lengths(runs, imp), "", *table(accs), ""]
+        lines += [f"Left out: {'; '.join(left)}.", ""] if left else []
+        lines += [f"![Accuracy against weights remaining]({name})", "", *tests_table(accs)]
     return lines

@@ -58,7 +58,7 @@ def write_reports(
     text += [f"- [{name}]({out.name}/report.md)" for name, out in zip(rows, outs, strict=True)]
     text += ["", *verdict_matrix(rows, margin)] if rows else []
     text += rates_section(usable, root)
-    text += at_init_section(one_shot + usable, root)
+    text += at_init_section(one_shot, usable, root)
     (root / "report.md").write_text("\n".join(text) + "\n")
     return [root, *outs]
 
