@@ -9,7 +9,8 @@ import pytest
 from omegaconf import OmegaConf
 
 from lottery_init.config import compose
-from lottery_init.report.at_init import IMP, Method, accuracies, paired_tests
+from lottery_init.report.at_init import IMP, Method, accuracies
+from lottery_init.report.at_init_pairs import paired_tests
 from lottery_init.report.at_init_section import at_init_section
 from lottery_init.report.command import write_reports
 from lottery_init.report.sweep import Run

@@ -4,22 +4,9 @@ fraction and `at_init.png`."""
 import math
 from pathlib import Path
 
-import numpy as np
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
-
-from lottery_init.report.at_init import (
-    IMP,
-    KINDS,
-    Accuracies,
-    Method,
-    accuracies,
-    base_of,
-    group_of,
-    method_of,
-    paired_tests,
-)
-from lottery_init.report.figures import remaining_axis
+from lottery_init.report.at_init import Accuracies, accuracies, base_of, group_of
+from lottery_init.report.at_init_figure import figure, order
+from lottery_init.report.at_init_pairs import KINDS, paired_tests
 from lottery_init.report.names import setting_names
 from lottery_init.report.stats import ALPHA, mean_std
 from lottery_init.report.sweep import Run
@@ -42,17 +29,12 @@ def _cell(by_seed: dict[int, float] | None) -> str:
     return f"{mean:.2f}" if math.isnan(sd) else f"{mean:.2f} ± {sd:.2f}"
 
 
-def _order(m: Method) -> tuple[bool, str, str, str]:
-    """One-shot methods first, IMP last, each with its controls after it."""
-    return (m.name.startswith(IMP), m.name, m.control, m.init)
-
-
 def table(accs: Accuracies) -> list[str]:
     """Markdown rows per method and init method: seeds, then each fraction's mean ± sd."""
     fractions = sorted({f for by_f in accs.values() for f in by_f}, reverse=True)
     lines = ["| method | init | seeds | " + " | ".join(f"{100 * f:g}%" for f in fractions) + " |"]
     lines.append("|---|---|---|" + "---|" * len(fractions))
-    for m in sorted(accs, key=_order):
+    for m in sorted(accs, key=order):
         seeds = len({s for by_seed in accs[m].values() for s in by_seed})
         cells = [_cell(accs[m].get(f)) for f in fractions]
         lines.append(f"| {m.label} | {m.init} | {seeds} | " + " | ".join(cells) + " |")
@@ -87,52 +69,6 @@ def tests_table(accs: Accuracies) -> list[str]:
             )
         lines.append("")
     return lines
-
-
-def figure(accs: Accuracies, iterative: list[Run]) -> Figure:
-    """Per init method a panel: each one-shot method's mean ± sd accuracy against weights
-    remaining (dashed: shuffled control; dotted: other controls), and IMP's round-end accuracy
-    over all its rounds."""
-    inits = sorted({m.init for m in accs})
-    names = sorted({m.name for m in accs})
-    fig = Figure(figsize=(7 * len(inits), 5), layout="constrained")
-    fractions = [f for by_f in accs.values() for f in by_f]
-    for ax, init in zip(fig.subplots(1, len(inits), squeeze=False)[0], inits, strict=True):
-        study = Method(IMP, "", init)  # drawn as IMP's whole curve instead
-        for m in sorted((m for m in accs if m.init == init and m != study), key=_order):
-            x = sorted(accs[m], reverse=True)
-            stats = np.nan_to_num([mean_std([100 * a for a in accs[m][f].values()]) for f in x]).T
-            style = "--" if "shuffled" in m.control else ":" if m.control else "-"
-            color = f"C{names.index(m.name) % 10}"
-            ax.errorbar(
-                [100 * f for f in x],
-                stats[0],
-                yerr=stats[1],
-                fmt="o" + style,
-                color=color,
-                capsize=3,
-                markersize=4,
-                label=m.label,
-            )
-        _imp_curve(ax, [r for r in iterative if method_of(r) == study])
-        remaining_axis(ax, [*fractions, 1.0])
-        ax.set(title=init, ylabel="test accuracy (%)")
-        ax.legend(fontsize="small")
-    return fig
-
-
-def _imp_curve(ax: Axes, runs: list[Run]) -> None:
-    """IMP's mean ± sd round-end test accuracy against its mean weights remaining, per round."""
-    rounds: dict[int, list[dict]] = {}
-    for entry in (e for run in runs for e in run.rounds):
-        rounds.setdefault(entry["round"], []).append(entry)
-    if not rounds:
-        return
-    rows = [rounds[k] for k in sorted(rounds)]
-    x = [100 * np.mean([e["remaining"] for e in row]) for row in rows]
-    mean, sd = np.nan_to_num([mean_std([100 * e["test_acc"] for e in row]) for row in rows]).T
-    ax.plot(x, mean, color="black", marker=".", linewidth=1, label=f"{IMP} (round ends)")
-    ax.fill_between(x, mean - sd, mean + sd, color="black", alpha=0.1)
 
 
 def _lengths(one_shot: list[Run], iterative: list[Run]) -> str:
