@@ -1,6 +1,8 @@
 """`at_init.png`: accuracy against weights remaining per pruning method, one panel per init
 method, beside IMP's round ends."""
 
+import math
+
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -23,7 +25,9 @@ def figure(accs: Accuracies, iterative: list[Run]) -> Figure:
     inits = sorted({m.init for m in accs})
     names = sorted({m.name for m in accs})
     fig = Figure(figsize=(7 * len(inits), 5), layout="constrained")
-    fractions = [f for by_f in accs.values() for f in by_f]
+    smallest = min(f for by_f in accs.values() for f in by_f)
+    # The study's fractions, 0.8^r, as ticks, down to the sparsest one-shot fraction.
+    grid = [0.8**r for r in range(math.ceil(math.log(smallest) / math.log(0.8)) + 1)]
     for ax, init in zip(fig.subplots(1, len(inits), squeeze=False)[0], inits, strict=True):
         study = Method(IMP, "", init)  # drawn as IMP's whole curve instead
         for m in sorted((m for m in accs if m.init == init and m != study), key=order):
@@ -42,7 +46,7 @@ def figure(accs: Accuracies, iterative: list[Run]) -> Figure:
                 label=m.label,
             )
         _imp_curve(ax, [r for r in iterative if method_of(r) == study])
-        remaining_axis(ax, [*fractions, 1.0])
+        remaining_axis(ax, grid)
         ax.set(title=init, ylabel="test accuracy (%)")
         ax.legend(fontsize="small")
     return fig

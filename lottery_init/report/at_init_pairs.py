@@ -41,7 +41,8 @@ def pairs(accs: Accuracies) -> list[Pairing]:
         if not m.name.startswith(IMP) and not m.control:
             for fraction in sorted(accs[m], reverse=True):
                 tests += _against_controls(accs, m, fraction)
-    inits = sorted({m.init for m in accs})
+    # Reverse order puts Xavier before Kaiming and uniform before normal: "Xavier − Kaiming".
+    inits = sorted({m.init for m in accs}, reverse=True)
     for name, control in sorted({(m.name, m.control) for m in accs}):
         for a, b in combinations(inits, 2):
             ma, mb = Method(name, control, a), Method(name, control, b)

@@ -52,7 +52,7 @@ def tests_table(accs: Accuracies) -> list[str]:
         hits = sum(c.p_holm < ALPHA for _, c in mine)
         ahead = sum(c.diff > 0 for _, c in mine)
         lines += [
-            f"**{kind}**: {meaning} {hits} of {len(mine)} tests significant; the first "
+            f"**{kind}** ({meaning}): {hits} of {len(mine)} tests significant; the first "
             f"side ahead in {ahead} of {len(mine)}.",
             "",
         ]
