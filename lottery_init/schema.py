@@ -51,6 +51,40 @@ class DataSchema:
 
 
 @dataclass
+class IterativeSchema:
+    """`conf/prune/imp.yaml` and the files that extend it: iterative pruning with rewinding."""
+
+    _target_: str = MISSING
+    rate: float = MISSING
+    every_n_epochs: int = MISSING
+    scope: str = "layer"  # layer or global
+    method: str = "magnitude"  # magnitude, random or magnitude_increase
+    rewind: str = "init"  # init, epoch_k or reinit
+    rewind_epoch: int = 0  # k, for rewind=epoch_k
+    layer_rates: list[float] | None = None
+    # Stop once this fraction of the weights remains; `epochs: ${epochs_to_target:100}` then
+    # derives the epochs (`lottery_init.pruning.schedule`).
+    target_remaining: float | None = None
+
+
+@dataclass
+class AtInitSchema:
+    """`conf/prune/magnitude_at_init.yaml` and the files that extend it: pruning at
+    initialization, each method's own settings null where it has none."""
+
+    _target_: str = MISSING
+    remaining: float = MISSING
+    every_n_epochs: int = MISSING
+    method: str = MISSING  # magnitude_at_init, snip, grasp or synflow
+    scope: str = "global"  # global or layer
+    rewind: str = "init"  # init or reinit
+    shuffle: bool = False
+    images: int | None = None  # SNIP, GraSP
+    temperature: float | None = None  # GraSP
+    iterations: int | None = None  # SynFlow
+
+
+@dataclass
 class CheckpointSchema:
     every_seconds: float = 60.0
 
@@ -61,8 +95,8 @@ class TrainSchema:
     data: DataSchema = MISSING
     # A `conf/model/*.yaml` file: its keys are its class's arguments, checked by building it.
     model: Any = MISSING
-    # A `conf/prune/*.yaml` file: its keys are its callback's arguments (iterative pruning, or
-    # pruning at initialization), checked by building it (`config.validate`).
+    # A `conf/prune/*.yaml` file, typed by the schema its defaults name (`prune_schema/`):
+    # iterative pruning or pruning at initialization.
     prune: Any = MISSING
     checkpoint: CheckpointSchema = field(default_factory=CheckpointSchema)
     # The Lightning Trainer's own keyword arguments, which Lightning checks itself.
@@ -76,6 +110,9 @@ class TrainSchema:
 
 
 ConfigStore.instance().store(name="train_schema", node=TrainSchema)
+# In a group of their own, so that `prune='glob(*)'` sweeps only the prune files.
+ConfigStore.instance().store(group="prune_schema", name="iterative", node=IterativeSchema)
+ConfigStore.instance().store(group="prune_schema", name="at_init", node=AtInitSchema)
 # `conf/train.yaml` derives `epochs` through it, so it is registered wherever the schema is.
 if not OmegaConf.has_resolver("epochs_to_target"):
     OmegaConf.register_new_resolver("epochs_to_target", epochs_to_target)

@@ -8,8 +8,9 @@ import pytest
 import pytorch_lightning as pl
 import torch
 from helpers import TINY, TinyData, tiny_trainer
+from hydra.utils import instantiate
 
-from lottery_init.config import compose
+from lottery_init.config import compose, data_dir
 from lottery_init.initializers import InitMethod, initialize_member, reinitialize
 from lottery_init.models import LeNet
 from lottery_init.module import LotteryModule
@@ -142,3 +143,14 @@ def test_a_bad_pruning_at_init_config_stops_before_training(tmp_path, overrides,
     with pytest.raises(ValueError, match=message):
         train(compose([*TINY, *overrides]), tmp_path)
     assert not (tmp_path / "metrics.csv").exists()
+
+
+def test_first_images_are_what_each_members_first_steps_train_on(mnist_raw):
+    data = compose(TINY).data
+    module = instantiate(data, seeds=[0, 1], data_dir=data_dir(data.data_dir))
+    module.setup()
+    x, y = module.first_images(100)
+    chunk = next(iter(module.train_dataloader()))  # batches of 60, each member in its own order
+    assert torch.equal(x, torch.cat([b[0] for b in chunk[:2]], dim=1)[:, :100])
+    assert torch.equal(y, torch.cat([b[1] for b in chunk[:2]], dim=1)[:, :100])
+    assert not torch.equal(x[0], x[1])
