@@ -20,7 +20,7 @@ from lottery_init.seeding import generator
 
 MODELS = sorted(p.stem for p in (ROOT / "conf" / "model").glob("*.yaml"))
 SHAPES = {"lenet": [1, 28, 28], "lenet5": [1, 16, 16]}  # small images keep the conv nets quick
-SETTINGS = {"temperature": 200.0, "iterations": 4}
+SETTINGS = {"temperature": 200.0, "iterations": 2}
 
 
 def tiny_lenet(population: int = 3) -> LeNet:

@@ -10,11 +10,11 @@ from lottery_init.report.stats import Comparison, compare, holm
 Pairing = tuple[str, Method, Method, float]
 # Each kind of comparison: what it asks.
 KINDS = {
-    "mask vs shuffled": "the method's mask minus its shuffled control (same per-layer counts): "
-    "does the method find more than per-layer densities?",
+    "mask vs shuffled": "the method's mask minus its shuffled control, which has the same "
+    "per-layer counts: does the method find more than per-layer densities?",
     "θ₀ vs reinit": "the mask trained from θ₀ minus the same mask trained from a fresh draw of "
     "the init method: does the mask need its own θ₀?",
-    "IMP vs method": "IMP (the study's schedule) minus the method, same init method and seed",
+    "IMP vs method": "IMP on the study's schedule minus the method, same init method and seed",
     "init vs init": "one init method minus another under the same method and control: does "
     "Xavier beat Kaiming here too?",
 }

@@ -1,6 +1,7 @@
 """The report's section on pruning at initialization: the accuracy table, the paired tests per
 fraction and `at_init.png`."""
 
+import json
 import math
 from pathlib import Path
 
@@ -88,7 +89,13 @@ def at_init_section(one_shot: list[Run], iterative: list[Run], out: Path) -> lis
         groups.setdefault(group_of(run), []).append(run)
     if not groups:
         return []
-    names = setting_names(list(groups)) if len(groups) > 1 else {}
+    # Groups are named by what differs, the keys that `epochs` derives left out.
+    derived = ("prune.every_n_epochs", "trainer.max_epochs")
+    short = {
+        g: json.dumps({k: v for k, v in json.loads(g).items() if k not in derived}) for g in groups
+    }
+    names = setting_names(list(short.values())) if len(groups) > 1 else {}
+    names = {g: names[short[g]] for g in groups} if names else {}
     lines = ["## Pruning at initialization", "", INTRO, ""]
     for i, (group, runs) in enumerate(sorted(groups.items()), start=1):
         imp = [r for r in iterative if base_of(r) == base_of(runs[0])]
