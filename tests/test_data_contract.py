@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from helpers import TINY, rows
+from helpers import TINY
 from omegaconf import OmegaConf
 from synthetic import write_cifar_archive
 
@@ -31,7 +31,17 @@ HAS_FASHION = not idx.missing(fashion_mnist.folders(ROOT / "data"))
 
 def test_lenet_on_mnist_gives_the_numbers_recorded_before_the_data_contract(tmp_path, mnist_raw):
     train(compose([*FIXTURE_RUN, *QUIET]), tmp_path)
-    assert rows(tmp_path) == rows(FIXTURE)
+    now, then = read_metrics(tmp_path), read_metrics(FIXTURE)
+    assert [len(row) for row in now] == [len(row) for row in then]
+    for new, old in zip(now, then, strict=True):
+        # The CPU's own matrix kernels round sums differently from one processor generation
+        # to the next (a loss moves in its 7th digit), so losses agree to float32 precision;
+        # counts, fractions and accuracies exactly, as any change to the data would move them.
+        for key in old:
+            if key.endswith("_loss"):
+                assert new[key] == pytest.approx(old[key], rel=1e-6), key
+            elif key != "seconds":
+                assert new[key] == old[key], key
 
 
 def test_a_sweep_folder_written_before_the_data_contract_takes_the_same_job(tmp_path):

@@ -18,20 +18,20 @@ from lottery_init.console import EpochBar, SweepClock
 from lottery_init.models import LeNet
 from lottery_init.module import LotteryModule
 from lottery_init.population import Population
-from lottery_init.pruning import callback as pruning_module
+from lottery_init.pruning import masking as pruning_module
 from lottery_init.train import train_population
 
 
 def test_a_worker_frees_a_finished_population_before_the_next(tmp_path, mnist_raw, monkeypatch):
     held = []
-    built = train_module._population
+    built = train_module.build_population
 
     def watched(cfgs: list) -> tuple:
         parts = built(cfgs)  # the data module, the module and the pruning callback
         held.extend(weakref.ref(part) for part in parts)
         return parts
 
-    monkeypatch.setattr(train_module, "_population", watched)
+    monkeypatch.setattr(train_module, "build_population", watched)
     cfg = compose([*TINY, "epochs=1", "prune.every_n_epochs=1"])
     population = Population("p", [cfg], [tmp_path / "run"], [], tmp_path / "ckpt")
     clock = SweepClock(1, 1, multiprocessing.Value("i", 0))

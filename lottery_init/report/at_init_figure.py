@@ -28,7 +28,9 @@ def figure(accs: Accuracies, iterative: list[Run]) -> Figure:
     smallest = min(f for by_f in accs.values() for f in by_f)
     # The study's fractions, 0.8^r, as ticks, down to the sparsest one-shot fraction.
     grid = [0.8**r for r in range(math.ceil(math.log(smallest) / math.log(0.8)) + 1)]
-    for ax, init in zip(fig.subplots(1, len(inits), squeeze=False)[0], inits, strict=True):
+    for ax, init in zip(
+        fig.subplots(1, len(inits), squeeze=False, sharey=True)[0], inits, strict=True
+    ):
         study = Method(IMP, "", init)  # drawn as IMP's whole curve instead
         for m in sorted((m for m in accs if m.init == init and m != study), key=order):
             x = sorted(accs[m], reverse=True)
