@@ -120,6 +120,7 @@ def test_a_folder_of_one_shot_runs_gets_an_index_with_the_section(tmp_path):
     outs = write_reports(tmp_path)
     assert outs == [tmp_path / "report"]
     text = (tmp_path / "report" / "report.md").read_text()
+    assert text.startswith(f"# Report: {tmp_path.name}\n")
     assert "## Pruning at initialization" in text and (tmp_path / "report" / "at_init.png").exists()
 
 
@@ -166,3 +167,25 @@ def test_a_repeat_counts_once_and_is_listed():
     accs, left = accuracies(runs, [])
     assert accs[Method("snip", "", "xavier_normal")] == {0.05: {0: 0.9}}
     assert left == ["again: repeat, not used"]
+
+
+def test_a_changed_scoring_setting_is_a_method_of_its_own():
+    runs = [one_shot("snip", "xavier_normal", 0, 0.05, 0.9, images=100)]
+    runs.append(one_shot("snip", "xavier_normal", 0, 0.05, 0.8, images=10))
+    accs, left = accuracies(runs, [])
+    assert {m.name for m in accs} == {"snip", "snip (images=10)"} and left == []
+
+
+def test_a_failed_run_is_listed_with_its_reason():
+    failed = one_shot("grasp", "xavier_normal", 1, 0.05, 0.9)
+    failed.status, failed.reason, failed.rounds = "failed", "loss is not finite in epoch 3", []
+    _, left = accuracies([one_shot("grasp", "xavier_normal", 0, 0.05, 0.9), failed], [])
+    assert left == [f"{failed.dir.name}: failed: loss is not finite in epoch 3"]
+
+
+def test_a_group_with_no_finished_run_says_so_without_a_figure(tmp_path):
+    running = one_shot("synflow", "xavier_normal", 0, 0.05, 0.9)
+    running.status, running.rounds = "running", []
+    lines = at_init_section([running], [imp("xavier_normal", 0)], tmp_path)
+    assert "No one-shot run has finished yet." in lines
+    assert not (tmp_path / "at_init.png").exists()

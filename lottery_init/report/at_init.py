@@ -3,16 +3,22 @@ method and init method, with paired tests per fraction ("Making Networks Prune-R
 Wierstra, Hamburger 2020, Further Research: more pruning methods)."""
 
 import dataclasses
+import functools
 import json
 from dataclasses import dataclass
+from typing import Any
 
+from omegaconf import OmegaConf
+
+from lottery_init.config import ROOT
 from lottery_init.report.rates import at_fraction
 from lottery_init.report.sweep import Run
 
 # What a one-shot method sets in its run's config; the rest of the setting (epochs and scope
 # included) groups the runs compared with each other.
-ONE_SHOT_KEYS = ("prune.remaining", "prune.method", "prune.images", "prune.temperature")
-ONE_SHOT_KEYS += ("prune.iterations",)
+# A method's own scoring settings; the report names a method by those its run changed.
+SCORING = ("images", "temperature", "iterations")
+ONE_SHOT_KEYS = ("prune.remaining", "prune.method", *(f"prune.{k}" for k in SCORING))
 # What any pruning schedule sets, with the Trainer's epochs that `epochs` derives: the rest must
 # match for a one-shot run and an IMP run to compare.
 SCHEDULE_PREFIXES = ("prune.", "epochs", "trainer.max_epochs")
@@ -69,13 +75,33 @@ def _imp_name(run: Run) -> str:
     return name + (", global" if prune.get("scope") == "global" else "")
 
 
+@functools.cache
+def _file_settings(method: str) -> dict[str, Any]:
+    """The scoring settings `conf/prune/<method>.yaml` states itself (its base file states none;
+    read as a file, not composed, so that it works inside a running Hydra app too)."""
+    path = ROOT / "conf" / "prune" / f"{method}.yaml"
+    stated = OmegaConf.to_container(OmegaConf.load(path)) if path.exists() else {}
+    return {k: stated.get(k) for k in SCORING}
+
+
+def _one_shot_name(run: Run) -> str:
+    """The method, with the scoring settings its run changed from its file's: `snip (images=10)`."""
+    method, prune = run.arm.method, run.config["prune"]
+    changed = [
+        f"{k}={prune[k]:g}"
+        for k in SCORING
+        if prune.get(k) is not None and prune.get(k) != _file_settings(method).get(k)
+    ]
+    return f"{method} ({', '.join(changed)})" if changed else method
+
+
 def method_of(run: Run) -> Method:
     """The run's method, control and init method (with its layer scales, if any)."""
     arm = run.arm
     init = dataclasses.replace(arm, method="magnitude", rewind="init", shuffle=False).label
     if is_one_shot(run):
         controls = (("shuffled", arm.shuffle), ("reinit", arm.rewind == "reinit"))
-        return Method(arm.method, ", ".join(c for c, on in controls if on), init)
+        return Method(_one_shot_name(run), ", ".join(c for c, on in controls if on), init)
     return Method(_imp_name(run), dataclasses.replace(arm, layer_scales=None).variant, init)
 
 
@@ -89,13 +115,16 @@ def accuracies(one_shot: list[Run], iterative: list[Run]) -> tuple[Accuracies, l
     for run in one_shot:
         fraction = float(run.config["prune"]["remaining"])
         by_seed = found.setdefault(method_of(run), {}).setdefault(fraction, {})
-        if not run.rounds:
+        if run.status == "failed":
+            left.append(f"{run.dir.name}: failed: {run.reason or 'no reason recorded'}")
+        elif not run.rounds:
             left.append(f"{run.dir.name}: no finished round yet")
         elif run.seed in by_seed:
             left.append(f"{run.dir.name}: repeat, not used")
         else:
             by_seed[run.seed] = run.rounds[-1]["test_acc"]
-    fractions = sorted({f for by_fraction in found.values() for f in by_fraction}, reverse=True)
+    # IMP is read at the fractions some one-shot run has finished at.
+    fractions = sorted({f for by_f in found.values() for f, by_seed in by_f.items() if by_seed})
     for run in (r for r in iterative if len(r.rounds) > 1):
         for fraction in fractions:
             acc = at_fraction(run.rounds, fraction)

@@ -75,7 +75,9 @@ def tests_table(accs: Accuracies) -> list[str]:
 def _lengths(one_shot: list[Run], iterative: list[Run]) -> str:
     """How long each side trained its mask: one-shot epochs, and IMP's epochs per round."""
     epochs = sorted({int(r.config.get("epochs", 0)) for r in one_shot})
-    rounds = sorted({int(r.config["prune"]["every_n_epochs"]) for r in iterative})
+    rounds = sorted(
+        {int(r.config["prune"]["every_n_epochs"]) for r in iterative if len(r.rounds) > 1}
+    )
     text = f"One-shot masks trained {', '.join(map(str, epochs))} epochs"
     return text + (f"; IMP's rounds {', '.join(map(str, rounds))} epochs each." if rounds else ".")
 
@@ -83,7 +85,8 @@ def _lengths(one_shot: list[Run], iterative: list[Run]) -> str:
 def at_init_section(one_shot: list[Run], iterative: list[Run], out: Path) -> list[str]:
     """The section, with `out / "at_init.png"` (`at_init_2.png`, ... for further groups of runs
     that differ in more than method and fraction); nothing without `one_shot` runs. `one_shot`:
-    the runs pruned at initialization that did not fail; `iterative`: the sweep's usable runs."""
+    the runs pruned at initialization, failed ones too (listed as left out); `iterative`: the
+    sweep's usable runs."""
     groups: dict[str, list[Run]] = {}
     for run in one_shot:
         groups.setdefault(group_of(run), []).append(run)
@@ -100,10 +103,13 @@ def at_init_section(one_shot: list[Run], iterative: list[Run], out: Path) -> lis
     for i, (group, runs) in enumerate(sorted(groups.items()), start=1):
         imp = [r for r in iterative if base_of(r) == base_of(runs[0])]
         accs, left = accuracies(runs, imp)
+        lines += [f"### {names[group]}", ""] if names else []
+        lines += [f"Left out: {'; '.join(left)}.", ""] if left else []
+        if not accs:
+            lines += ["No one-shot run has finished yet.", ""]
+            continue
         name = "at_init.png" if i == 1 else f"at_init_{i}.png"
         figure(accs, imp).savefig(out / name, dpi=110)
-        lines += [f"### {names[group]}", ""] if names else []
         lines += [_lengths(runs, imp), "", *table(accs), ""]
-        lines += [f"Left out: {'; '.join(left)}.", ""] if left else []
         lines += [f"![Accuracy against weights remaining]({name})", "", *tests_table(accs)]
     return lines

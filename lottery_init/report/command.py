@@ -38,7 +38,7 @@ def write_reports(
     # Failed runs count for no setting: a failed job of another config changes no layout. Runs
     # pruned at initialization train one round, so they are compared in a section of their own.
     runs = read_runs(sweep_dir)
-    one_shot = [r for r in runs if is_one_shot(r) and r.status != "failed"]
+    one_shot = [r for r in runs if is_one_shot(r)]
     runs = [r for r in runs if not is_one_shot(r)]
     settings = sorted({run.setting for run in runs if run.status != "failed"})
     if len(settings) <= 1 and not one_shot:
@@ -54,7 +54,8 @@ def write_reports(
         rows[name] = write_setting(sweep, out, title, margin, break_margin)
         usable += [r for group in sweep.usable.values() for r in group]
         outs.append(out)
-    text = [f"# Report: {Path(sweep_dir).name}, {len(outs)} settings", ""]
+    title = f"# Report: {Path(sweep_dir).name}" + (f", {len(outs)} settings" if outs else "")
+    text = [title, ""]
     text += [f"- [{name}]({out.name}/report.md)" for name, out in zip(rows, outs, strict=True)]
     text += ["", *verdict_matrix(rows, margin)] if rows else []
     text += rates_section(usable, root)

@@ -152,9 +152,10 @@ def rates_section(runs: list[Run], out: Path) -> list[str]:
         "## Pruning rates and intervals",
         "",
         "Arms reach a fraction of weights remaining in different rounds, so they are compared at "
-        "equal fractions: each seed's round-end test accuracy, interpolated linearly in "
-        "log(weights remaining) between the two rounds that bracket the fraction (blank where "
-        "none do). Mean accuracy (%) over seeds; in brackets the difference from the study's "
+        "equal fractions: each seed's round-end test accuracy, a round's own where it is at the "
+        "fraction up to per-layer rounding (0.5%), else interpolated linearly in log(weights "
+        "remaining) between the two rounds that bracket the fraction (blank where none do). "
+        "Mean accuracy (%) over seeds; in brackets the difference from the study's "
         "arm (rate 0.2, every 5 epochs) in points, paired by seed; * where Holm's p over the "
         f"arm's fractions is below {ALPHA}.",
         "",
