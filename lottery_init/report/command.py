@@ -54,7 +54,8 @@ def write_reports(
         rows[name] = write_setting(sweep, out, title, margin, break_margin)
         usable += [r for group in sweep.usable.values() for r in group]
         outs.append(out)
-    title = f"# Report: {Path(sweep_dir).name}" + (f", {len(outs)} settings" if outs else "")
+    count = f", {len(outs)} setting" + ("s" if len(outs) > 1 else "") if outs else ""
+    title = f"# Report: {Path(sweep_dir).name}{count}"
     text = [title, ""]
     text += [f"- [{name}]({out.name}/report.md)" for name, out in zip(rows, outs, strict=True)]
     text += ["", *verdict_matrix(rows, margin)] if rows else []
