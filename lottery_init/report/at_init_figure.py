@@ -4,11 +4,10 @@ method, beside IMP's round ends."""
 import math
 
 import numpy as np
-from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from lottery_init.report.at_init import IMP, Accuracies, Method, method_of
-from lottery_init.report.figures import remaining_axis
+from lottery_init.report.figures import remaining_axis, round_curve
 from lottery_init.report.stats import mean_std
 from lottery_init.report.sweep import Run
 
@@ -47,22 +46,9 @@ def figure(accs: Accuracies, iterative: list[Run]) -> Figure:
                 markersize=4,
                 label=m.label,
             )
-        _imp_curve(ax, [r for r in iterative if method_of(r) == study])
+        imp = [r for r in iterative if method_of(r) == study]
+        round_curve(ax, imp, f"{IMP} (round ends)", {"color": "black"}, marker=".", linewidth=1)
         remaining_axis(ax, grid)
         ax.set(title=init, ylabel="test accuracy (%)")
         ax.legend(fontsize="small")
     return fig
-
-
-def _imp_curve(ax: Axes, runs: list[Run]) -> None:
-    """IMP's mean ± sd round-end test accuracy against its mean weights remaining, per round."""
-    rounds: dict[int, list[dict]] = {}
-    for entry in (e for run in runs for e in run.rounds):
-        rounds.setdefault(entry["round"], []).append(entry)
-    if not rounds:
-        return
-    rows = [rounds[k] for k in sorted(rounds)]
-    x = [100 * np.mean([e["remaining"] for e in row]) for row in rows]
-    mean, sd = np.nan_to_num([mean_std([100 * e["test_acc"] for e in row]) for row in rows]).T
-    ax.plot(x, mean, color="black", marker=".", linewidth=1, label=f"{IMP} (round ends)")
-    ax.fill_between(x, mean - sd, mean + sd, color="black", alpha=0.1)

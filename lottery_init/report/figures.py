@@ -2,11 +2,13 @@
 
 import math
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, NullLocator
 
+from lottery_init.report.stats import mean_std
 from lottery_init.report.summary import RoundStat
 from lottery_init.report.sweep import Run
 
@@ -29,6 +31,24 @@ def remaining_axis(ax: object, remaining: Sequence[float]) -> None:
     ax.set_xticklabels([f"{t:g}" for t in ticks])
     ax.set_xlim(max(remaining) * 100 * 1.15, min(remaining) * 100 / 1.15)
     ax.set_xlabel("weights remaining (%)")
+
+
+def round_curve(
+    ax: object, runs: Sequence[Run], label: str, style: Mapping[str, Any], **line: Any
+) -> None:
+    """The runs' mean ± sd round-end test accuracy against their mean weights remaining, round
+    by round: a line drawn in `style` and `line`, its band in `style`; nothing without rounds."""
+    rounds: dict[int, list[dict]] = {}
+    for entry in (e for run in runs for e in run.rounds):
+        rounds.setdefault(entry["round"], []).append(entry)
+    if not rounds:
+        return
+    rows = [rounds[k] for k in sorted(rounds)]
+    x = [100 * np.mean([e["remaining"] for e in row]) for row in rows]
+    # nan_to_num: one seed has no spread to draw.
+    mean, sd = np.nan_to_num([mean_std([100 * e["test_acc"] for e in row]) for row in rows]).T
+    ax.plot(x, mean, label=label, **style, **line)
+    ax.fill_between(x, mean - sd, mean + sd, alpha=0.1, **style)
 
 
 def tickets(stats: list[RoundStat], scales: Mapping[str, float]) -> Figure:

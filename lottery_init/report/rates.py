@@ -5,10 +5,9 @@ import json
 import math
 from pathlib import Path
 
-import numpy as np
 from matplotlib.figure import Figure
 
-from lottery_init.report.figures import remaining_axis
+from lottery_init.report.figures import remaining_axis, round_curve
 from lottery_init.report.names import setting_names
 from lottery_init.report.stats import ALPHA, Comparison, compare, holm, mean_std
 from lottery_init.report.sweep import Run
@@ -98,20 +97,6 @@ def table(accs: Accuracies) -> list[str]:
     return lines
 
 
-def _curve(ax: object, runs: list[Run], arm: tuple[float, int], style: dict[str, str]) -> None:
-    """One arm's mean ± sd (over seeds) round-end accuracy against weights remaining."""
-    rounds: dict[int, list[dict]] = {}
-    for entry in (e for run in runs if schedule(run) == arm for e in run.rounds):
-        rounds.setdefault(entry["round"], []).append(entry)
-    rows = [rounds[k] for k in sorted(rounds)]
-    x = [100 * np.mean([e["remaining"] for e in row]) for row in rows]
-    # nan_to_num: one seed has no spread to draw.
-    mean, sd = np.nan_to_num([mean_std([100 * e["test_acc"] for e in row]) for row in rows]).T
-    name = f"{arm[0]:g}/{arm[1]}" + (" (study)" if arm == STUDY else "")
-    ax.plot(x, mean, marker="o", markersize=2, label=name, **style)
-    ax.fill_between(x, mean - sd, mean + sd, alpha=0.1, **style)
-
-
 def rates_figure(runs: list[Run]) -> Figure:
     """Round-end test accuracy against weights remaining per arm (colour: rate, line: interval),
     mean ± sd over seeds, one panel per init method, the comparison fractions dotted."""
@@ -126,7 +111,9 @@ def rates_figure(runs: list[Run]) -> Figure:
         for rate, every in sorted({schedule(r) for r in mine}):
             dash = ("-", "--", ":", "-.")[intervals.index(every) % 4]
             style = {"color": f"C{rates.index(rate) % 10}", "linestyle": dash}
-            _curve(ax, mine, (rate, every), style)
+            arm = [r for r in mine if schedule(r) == (rate, every)]
+            name = f"{rate:g}/{every}" + (" (study)" if (rate, every) == STUDY else "")
+            round_curve(ax, arm, name, style, marker="o", markersize=2)
         for fraction in FRACTIONS:
             ax.axvline(100 * fraction, color="grey", linestyle=":", linewidth=1)
         remaining_axis(ax, grid)
