@@ -103,7 +103,6 @@ def masks_at_init(
     """The masks `method` keeps of the model's current weights (θ₀): `remaining` of them, per
     layer or globally (`scope`). SNIP and GraSP score on `batch`; SynFlow takes `iterations`
     and the images' `input_shape`; `magnitude_at_init` keeps the largest |θ₀|."""
-    full = [torch.ones_like(w, dtype=torch.bool) for w in prunable(model)]
     if method == "synflow":
         return synflow_masks(model, input_shape, remaining, scope, iterations)
     if method == "snip":
@@ -114,4 +113,5 @@ def masks_at_init(
         scores = [w.detach().abs() for w in prunable(model)]
     else:
         raise ValueError(f"no pruning at initialization named {method!r}: {METHODS_AT_INIT}")
+    full = [torch.ones_like(w, dtype=torch.bool) for w in prunable(model)]
     return keep_fraction(scores, full, remaining, scope)

@@ -14,10 +14,10 @@ from lottery_init.config import ROOT
 from lottery_init.report.rates import at_fraction
 from lottery_init.report.sweep import Run
 
-# What a one-shot method sets in its run's config; the rest of the setting (epochs and scope
-# included) groups the runs compared with each other.
 # A method's own scoring settings; the report names a method by those its run changed.
 SCORING = ("images", "temperature", "iterations")
+# What a one-shot method sets in its run's config; the rest of the setting (epochs and scope
+# included) groups the runs compared with each other.
 ONE_SHOT_KEYS = ("prune.remaining", "prune.method", *(f"prune.{k}" for k in SCORING))
 # What any pruning schedule sets, with the Trainer's epochs that `epochs` derives: the rest must
 # match for a one-shot run and an IMP run to compare.
@@ -126,10 +126,10 @@ def accuracies(one_shot: list[Run], iterative: list[Run]) -> tuple[Accuracies, l
     # IMP is read at the fractions some one-shot run has finished at.
     fractions = sorted({f for by_f in found.values() for f, by_seed in by_f.items() if by_seed})
     for run in (r for r in iterative if len(r.rounds) > 1):
+        by_fraction = found.setdefault(method_of(run), {})
         for fraction in fractions:
             acc = at_fraction(run.rounds, fraction)
-            by_seed = found.setdefault(method_of(run), {}).setdefault(fraction, {})
             if acc is not None:
-                by_seed.setdefault(run.seed, acc)
+                by_fraction.setdefault(fraction, {}).setdefault(run.seed, acc)
     kept = {m: {f: s for f, s in by_f.items() if s} for m, by_f in found.items()}
     return {m: by_f for m, by_f in kept.items() if by_f}, left

@@ -101,7 +101,8 @@ def at_init_section(one_shot: list[Run], iterative: list[Run], out: Path) -> lis
     names = {g: names[short[g]] for g in groups} if names else {}
     lines = ["## Pruning at initialization", "", INTRO, ""]
     for i, (group, runs) in enumerate(sorted(groups.items()), start=1):
-        imp = [r for r in iterative if base_of(r) == base_of(runs[0])]
+        base = base_of(runs[0])
+        imp = [r for r in iterative if base_of(r) == base]
         accs, left = accuracies(runs, imp)
         lines += [f"### {names[group]}", ""] if names else []
         lines += [f"Left out: {'; '.join(left)}.", ""] if left else []
