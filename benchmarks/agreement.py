@@ -13,10 +13,10 @@ from pathlib import Path
 
 import torch
 
-from lottery_init.config import compose
-from lottery_init.process import prepare_training_process
-from lottery_init.results import read_metrics, read_run
-from lottery_init.train import train_population
+from lottery_init.config.compose import compose
+from lottery_init.runs.results import read_metrics, read_run
+from lottery_init.training.population import train_population
+from lottery_init.training.process import prepare_training_process
 
 
 def train(jobs: list[tuple[str, int]], epochs: int, folder: Path) -> list[Path]:

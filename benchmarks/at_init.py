@@ -17,11 +17,11 @@ from pathlib import Path
 
 import torch
 
-from lottery_init.config import compose
-from lottery_init.process import prepare_training_process
-from lottery_init.pruning.at_init import METHODS_AT_INIT, NEED_IMAGES, masks_at_init
-from lottery_init.results import read_metrics
-from lottery_init.train import build_population, train_population
+from lottery_init.config.compose import compose
+from lottery_init.pruning.saliency import METHODS_AT_INIT, masks_at_init
+from lottery_init.runs.results import read_metrics
+from lottery_init.training.population import build_population, train_population
+from lottery_init.training.process import prepare_training_process
 
 COMMON = ["+trainer.enable_progress_bar=false", "checkpoint.every_seconds=1e9"]
 
@@ -42,7 +42,7 @@ def scoring_seconds(method: str, population: int, device: str, repeats: int) -> 
             model,
             prune.remaining,
             prune.scope,
-            batch=batch if method in NEED_IMAGES else None,
+            batch=batch if METHODS_AT_INIT[method].needs_images else None,
             temperature=prune.get("temperature") or 1.0,
             iterations=prune.get("iterations") or 1,
             input_shape=batch[0].shape[2:],

@@ -22,11 +22,11 @@ from pathlib import Path
 import numpy as np
 from omegaconf import DictConfig
 
-from lottery_init.config import compose
+from lottery_init.config.compose import compose
 from lottery_init.data import cifar10
-from lottery_init.process import prepare_training_process
-from lottery_init.results import read_metrics
-from lottery_init.train import train_population
+from lottery_init.runs.results import read_metrics
+from lottery_init.training.population import train_population
+from lottery_init.training.process import prepare_training_process
 
 
 def cifar_stand_in(folder: Path) -> str:

@@ -26,14 +26,15 @@ from omegaconf import DictConfig, OmegaConf
 from torch import nn
 from torch.nn import functional as F
 
-from lottery_init.config import compose, data_dir
-from lottery_init.initializers import InitMethod, initialize_member
-from lottery_init.process import prepare_training_process
+from lottery_init.config.compose import compose
+from lottery_init.config.paths import data_dir
+from lottery_init.models.initializers import InitMethod, initialize_member
 from lottery_init.pruning.masks import prunable
-from lottery_init.recorder import RunRecorder
-from lottery_init.results import read_metrics
+from lottery_init.runs.results import read_metrics
 from lottery_init.seeding import generator
-from lottery_init.train import train_population
+from lottery_init.training.population import train_population
+from lottery_init.training.process import prepare_training_process
+from lottery_init.training.recorder import RunRecorder
 
 # Two epochs, the second a round end; the rows then hold the second epoch's time.
 OVERRIDES = ["epochs=2", "prune.every_n_epochs=2", "trainer=cpu"]

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import torch
 
-from lottery_init.config import compose
-from lottery_init.population import trainer_kwargs
-from lottery_init.process import prepare_training_process
-from lottery_init.train import train_population
+from lottery_init.config.compose import compose
+from lottery_init.sweep.workers import trainer_kwargs
+from lottery_init.training.population import train_population
+from lottery_init.training.process import prepare_training_process
 
 SETTINGS = ["epochs=1", "prune.every_n_epochs=1", "data.train_size=6000"]
 

@@ -17,14 +17,15 @@ import torch
 from hydra.utils import instantiate
 from torch.nn import functional as F
 
-from lottery_init.batches import PopulationBatches
-from lottery_init.config import ROOT, compose
-from lottery_init.initializers import InitMethod, initialize_member
-from lottery_init.process import prepare_training_process
+from lottery_init.config.compose import compose
+from lottery_init.config.paths import ROOT
+from lottery_init.data.batches import PopulationBatches
+from lottery_init.models.initializers import InitMethod, initialize_member
 from lottery_init.pruning.masks import prunable
-from lottery_init.results import read_metrics
+from lottery_init.runs.results import read_metrics
 from lottery_init.seeding import generator
-from lottery_init.train import train_population
+from lottery_init.training.population import train_population
+from lottery_init.training.process import prepare_training_process
 
 STEPS_PER_EPOCH = 1000  # 60,000 images in batches of 60
 CHUNK = 50

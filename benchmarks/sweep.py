@@ -27,12 +27,14 @@ from pathlib import Path
 import pytorch_lightning as pl
 import torch
 
-from lottery_init.checkpoints import LAST, CheckpointCadence
-from lottery_init.config import ROOT, compose
+from lottery_init.config.compose import compose
+from lottery_init.config.paths import ROOT
 from lottery_init.devices import local_devices
-from lottery_init.population import Population, train_packed
-from lottery_init.process import prepare_training_process
-from lottery_init.recorder import RunRecorder
+from lottery_init.runs.layout import LAST
+from lottery_init.sweep.workers import Population, train_packed
+from lottery_init.training.checkpoints import CheckpointCadence
+from lottery_init.training.process import prepare_training_process
+from lottery_init.training.recorder import RunRecorder
 
 GRID_RUNS, GRID_EPOCHS = 88, 100
 METHODS = sorted(p.stem for p in (ROOT / "conf" / "init").glob("*.yaml"))

@@ -1,7 +1,6 @@
 """Devices: the kind a run trains on (the trainer config decides), where a sweep's populations
 go and the memory they find there, and float32 precision pinned and recorded."""
 
-import platform
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -87,19 +86,3 @@ def pin_precision(tf32: bool) -> None:
     rounds products to 10 mantissa bits and moves weights near the pruning cut."""
     torch.set_float32_matmul_precision("high" if tf32 else "highest")
     torch.backends.cudnn.allow_tf32 = tf32
-
-
-def device_record(device: str) -> dict[str, Any]:
-    """What a run's `run.json` says of the device it trained on and of its float32 maths."""
-    dev = torch.device(device)
-    cuda = dev.type == "cuda"
-    name = torch.cuda.get_device_name(dev) if cuda else f"{platform.machine()} CPU"
-    return {
-        "type": dev.type,
-        "device": str(dev),
-        "name": name,
-        "cuda": torch.version.cuda,
-        "cudnn": torch.backends.cudnn.version() if cuda else None,
-        "matmul_precision": torch.get_float32_matmul_precision(),
-        "tf32": bool(torch.backends.cuda.matmul.allow_tf32 or torch.backends.cudnn.allow_tf32),
-    }

@@ -10,10 +10,11 @@ import pytest
 from omegaconf import OmegaConf
 from served import Handler, Served
 
-from lottery_init.config import ROOT, compose
+from lottery_init.config.compose import compose
+from lottery_init.config.paths import ROOT
 from lottery_init.data import mnist
 from lottery_init.data.dataset import Dataset, dataset_of
-from lottery_init.process import prepare_training_process
+from lottery_init.training.process import prepare_training_process
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -9,8 +9,8 @@ import torch
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
 
-from lottery_init.batches import PopulationBatches, TestBatches, copies, draw_orders
-from lottery_init.config import ROOT
+from lottery_init.config.paths import ROOT
+from lottery_init.data.batches import PopulationBatches, TestBatches, copies, draw_orders
 from lottery_init.seeding import generator
 
 INIT_FILES = sorted((ROOT / "conf" / "init").glob("*.yaml"))

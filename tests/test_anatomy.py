@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from helpers import TINY
 
-from lottery_init.config import compose
+from lottery_init.config.compose import compose
 from lottery_init.report.anatomy import started_large, ticket, ticket_section
 from lottery_init.report.overlap import (
     jaccard,
@@ -15,8 +15,8 @@ from lottery_init.report.overlap import (
     overlap_rows,
     random_jaccard,
 )
-from lottery_init.report.sweep import load_sweep
-from lottery_init.train import train_population
+from lottery_init.report.read.sweep import load_sweep
+from lottery_init.training.population import train_population
 
 
 def test_jaccard_is_shared_over_either():

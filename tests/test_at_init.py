@@ -6,16 +6,16 @@ from hydra.utils import instantiate
 from omegaconf import OmegaConf
 from torch.nn import functional as F
 
-from lottery_init.config import ROOT
+from lottery_init.config.paths import ROOT
 from lottery_init.models import LeNet, stacked_layers
-from lottery_init.pruning.at_init import (
+from lottery_init.pruning.masks import keep_fraction, prunable, shuffle_within_layers
+from lottery_init.pruning.saliency import (
     METHODS_AT_INIT,
     hessian_gradient,
     masks_at_init,
     snip_scores,
     synflow_scores,
 )
-from lottery_init.pruning.masks import keep_fraction, prunable, shuffle_within_layers
 from lottery_init.seeding import generator
 
 MODELS = sorted(p.stem for p in (ROOT / "conf" / "model").glob("*.yaml"))

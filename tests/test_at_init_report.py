@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from omegaconf import OmegaConf
 
-from lottery_init.config import compose
-from lottery_init.report.at_init import IMP, Method, accuracies
-from lottery_init.report.at_init_pairs import paired_tests
-from lottery_init.report.at_init_section import at_init_section
+from lottery_init.config.compose import compose
+from lottery_init.report.at_init.pairs import paired_tests
+from lottery_init.report.at_init.runs import IMP, Method, accuracies
+from lottery_init.report.at_init.section import at_init_section
 from lottery_init.report.command import write_reports
-from lottery_init.report.sweep import Run
+from lottery_init.report.read.sweep import Run
 
 BASES = {0: 0.90, 1: 0.96, 2: 0.93, 3: 0.99}  # seed effects far larger than the gaps paired_tests
 

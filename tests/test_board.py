@@ -2,7 +2,7 @@
 
 import pytest
 
-from lottery_init.board import METRICS, summary
+from lottery_init.runs.board import METRICS, summary
 
 
 def rounds(accs: list[float]) -> list[dict]:

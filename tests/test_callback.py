@@ -6,9 +6,9 @@ import torch
 from helpers import TinyData, tiny_trainer
 
 from lottery_init.models import LeNet
-from lottery_init.module import LotteryModule
 from lottery_init.pruning import IterativeMagnitudePruning
 from lottery_init.pruning.masks import prunable, remaining
+from lottery_init.training.lightning_module import LotteryModule
 
 
 def tiny_module(population: int = 1) -> LotteryModule:

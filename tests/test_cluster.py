@@ -15,10 +15,11 @@ from hydra.errors import CompactHydraException
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
-from lottery_init.cluster import running, submission
-from lottery_init.config import ROOT, compose
-from lottery_init.packing import MemoryFit, members_that_fit
-from lottery_init.population import Population
+from lottery_init.config.compose import compose
+from lottery_init.config.paths import ROOT
+from lottery_init.sweep.cluster import running, submission
+from lottery_init.sweep.packing import MemoryFit, members_that_fit
+from lottery_init.sweep.workers import Population
 
 # Twelve epochs: ten still to go when a test signals a job after its second, about a second.
 SETTINGS = [*TINY, "epochs=12", "prune.every_n_epochs=2", "checkpoint.every_seconds=1000"]

@@ -11,10 +11,10 @@ import pytest
 import torch
 from helpers import TINY, composed
 
-from lottery_init.cluster import gpu_turns, running, submission
-from lottery_init.config import compose
-from lottery_init.packing import MemoryFit
-from lottery_init.population import Population
+from lottery_init.config.compose import compose
+from lottery_init.sweep.cluster import gpu_turns, running, submission
+from lottery_init.sweep.packing import MemoryFit
+from lottery_init.sweep.workers import Population
 
 GIB = 2**30
 # The jobs below run this module's function, which their processes cannot import.

@@ -5,8 +5,8 @@ import re
 import subprocess
 import sys
 
-from lottery_init.config import ROOT
-from lottery_init.console import SweepClock
+from lottery_init.config.paths import ROOT
+from lottery_init.sweep.progress import SweepClock
 
 RUN = ["data.train_size=600", "data.test_size=200", "trainer=cpu", "epochs=3"]
 RUN += ["prune.every_n_epochs=1"]

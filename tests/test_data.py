@@ -2,10 +2,10 @@
 
 import torch
 
-from lottery_init.batches import PopulationBatches
-from lottery_init.config import compose
+from lottery_init.config.compose import compose
+from lottery_init.data.batches import PopulationBatches
+from lottery_init.data.datamodule import EVAL_NUMBERS, ImageDataModule
 from lottery_init.data.dataset import dataset_of, normalize
-from lottery_init.data.module import EVAL_NUMBERS, ImageDataModule
 from lottery_init.seeding import generator
 
 

@@ -11,15 +11,17 @@ from helpers import TINY
 from omegaconf import OmegaConf
 from synthetic import write_cifar_archive
 
-from lottery_init.checkpoints import AtomicCheckpointIO
-from lottery_init.config import ROOT, compose, validate
+from lottery_init.config.compose import compose
+from lottery_init.config.paths import ROOT
+from lottery_init.config.validate import validate
 from lottery_init.data import fashion_mnist, idx
 from lottery_init.data.dataset import dataset_of
-from lottery_init.data.stats import channel_stats
-from lottery_init.jobs import conflict
-from lottery_init.report.keys import setting_of
-from lottery_init.results import read_metrics, read_run
-from lottery_init.train import train
+from lottery_init.report.read.keys import setting_of
+from lottery_init.runs.results import read_metrics, read_run
+from lottery_init.sweep.folders import conflict
+from lottery_init.tools.data_stats import channel_stats
+from lottery_init.training.checkpoints import AtomicCheckpointIO
+from lottery_init.training.population import train
 
 FIXTURE = Path(__file__).parent / "fixtures" / "pre_data_contract"
 # The fixture's run: two one-epoch rounds on 600 MNIST images (tests/fixtures/README.md).

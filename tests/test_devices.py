@@ -12,19 +12,16 @@ from helpers import TINY
 from omegaconf import OmegaConf
 
 from hydra_plugins.population_launcher.launcher import PopulationLauncher
-from lottery_init.config import ROOT, compose, validate
-from lottery_init.devices import (
-    device_record,
-    local_devices,
-    pin_precision,
-    sweep_device_kind,
-    trainer_device,
-)
-from lottery_init.jobs import conflict
-from lottery_init.packing import MemoryFit
-from lottery_init.placement import capacity, place
-from lottery_init.results import read_run
-from lottery_init.train import train
+from lottery_init.config.compose import compose
+from lottery_init.config.paths import ROOT
+from lottery_init.config.validate import validate
+from lottery_init.devices import local_devices, pin_precision, sweep_device_kind, trainer_device
+from lottery_init.runs.provenance import device_record
+from lottery_init.runs.results import read_run
+from lottery_init.sweep.folders import conflict
+from lottery_init.sweep.packing import MemoryFit
+from lottery_init.sweep.placement import capacity, place
+from lottery_init.training.population import train
 
 GIB = 2**30
 

@@ -3,7 +3,7 @@
 import re
 from pathlib import Path
 
-from lottery_init.config import ROOT
+from lottery_init.config.paths import ROOT
 
 README = ROOT / "README.md"
 PAGES = sorted((ROOT / "docs").glob("*.md"))

@@ -19,13 +19,15 @@ import pytorch_lightning as pl
 import torch
 from helpers import composed, rows, started, wait_for_rows
 
-from lottery_init.checkpoints import LAST, load
-from lottery_init.cluster import running, submission
-from lottery_init.config import ROOT, compose
-from lottery_init.population import Population, trainer_kwargs
+from lottery_init.config.compose import compose
+from lottery_init.config.paths import ROOT
 from lottery_init.pruning.masks import unpack_mask
-from lottery_init.results import read_metrics, read_run
-from lottery_init.train import train_population
+from lottery_init.runs.layout import LAST
+from lottery_init.runs.results import read_metrics, read_run
+from lottery_init.sweep.cluster import running, submission
+from lottery_init.sweep.workers import Population, trainer_kwargs
+from lottery_init.training.checkpoints import load
+from lottery_init.training.population import train_population
 
 pytestmark = [
     pytest.mark.gpu,

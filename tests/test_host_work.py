@@ -10,16 +10,17 @@ import weakref
 import torch
 from helpers import TINY, TinyData, tiny_trainer
 
-from lottery_init import population as population_module
 from lottery_init import train as train_module
-from lottery_init.checkpoints import STOP_SIGNALS, CheckpointCadence
-from lottery_init.config import compose
-from lottery_init.console import EpochBar, SweepClock
+from lottery_init.config.compose import compose
 from lottery_init.models import LeNet
-from lottery_init.module import LotteryModule
-from lottery_init.population import Population
 from lottery_init.pruning import masking as pruning_module
-from lottery_init.train import train_population
+from lottery_init.sweep import workers as population_module
+from lottery_init.sweep.progress import SweepClock
+from lottery_init.sweep.workers import Population
+from lottery_init.training.checkpoints import STOP_SIGNALS, CheckpointCadence
+from lottery_init.training.console import EpochBar
+from lottery_init.training.lightning_module import LotteryModule
+from lottery_init.training.population import train_population
 
 
 def test_a_worker_frees_a_finished_population_before_the_next(tmp_path, mnist_raw, monkeypatch):

@@ -7,8 +7,8 @@ import torch
 from helpers import INIT_FILES
 from omegaconf import OmegaConf
 
-from lottery_init.initializers import InitMethod, initialize_member
 from lottery_init.models import LeNet
+from lottery_init.models.initializers import InitMethod, initialize_member
 
 # The study's table, written out independently of the code under test.
 FORMULA = {

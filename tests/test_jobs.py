@@ -3,9 +3,9 @@
 from helpers import composed
 from omegaconf import OmegaConf
 
-from lottery_init.config import compose
-from lottery_init.jobs import conflict, job_name
-from lottery_init.results import write_json
+from lottery_init.config.compose import compose
+from lottery_init.runs.results import write_json
+from lottery_init.sweep.folders import conflict, job_name
 
 
 def name(base: list[str], job: list[str]) -> str:

@@ -9,11 +9,11 @@ import time
 import pytest
 from helpers import TINY, composed, rows
 
-from lottery_init.config import ROOT
-from lottery_init.results import COLUMNS, read_metrics, read_run
+from lottery_init.config.paths import ROOT
+from lottery_init.runs.results import COLUMNS, read_metrics, read_run
 
 GRID = ["init=xavier_normal,kaiming_uniform", "seed=0,1", "epochs=2", "prune.every_n_epochs=1"]
-# In launch order; folders are named by init and seed (`lottery_init.jobs.job_name`).
+# In launch order; folders are named by init and seed (`lottery_init.sweep.folders.job_name`).
 JOBS = ["xavier_normal_s0", "xavier_normal_s1", "kaiming_uniform_s0", "kaiming_uniform_s1"]
 # The population launcher with each population a submitit job on this machine (one CPU thread
 # each, as the local launcher's two workers have), two members per population.
@@ -23,7 +23,7 @@ SUBMITIT += ["hydra.launcher.slurm.cpus_per_task=1"]
 # The files of a job folder that every launcher writes.
 JOB_FILES = {".hydra/config.yaml", ".hydra/hydra.yaml", ".hydra/overrides.yaml"}
 JOB_FILES |= {"masks.npz", "metrics.csv", "run.json", "train.log", "tb"}
-# The lock of the process that trains the run, and who that is (lottery_init.ownership).
+# The lock of the process that trains the run, and who that is (lottery_init.sweep.ownership).
 JOB_FILES |= {".lock", ".owner"}
 
 

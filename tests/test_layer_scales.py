@@ -7,13 +7,14 @@ import pytest
 import torch
 from helpers import composed
 
-from lottery_init.config import compose, validate
-from lottery_init.initializers import InitMethod, initialize_member
+from lottery_init.config.compose import compose
+from lottery_init.config.validate import validate
 from lottery_init.models import LeNet
-from lottery_init.report.keys import arm_of
+from lottery_init.models.initializers import InitMethod, initialize_member
 from lottery_init.report.layer_scale import arms, differences, layer_scale_section
+from lottery_init.report.read.keys import arm_of
+from lottery_init.report.read.sweep import Run
 from lottery_init.report.summary import round_stats
-from lottery_init.report.sweep import Run
 
 FANS = [(784, 300), (300, 100), (100, 10)]
 # xavier_normal's standard deviation over kaiming_normal's, per layer, from the study's formulas.

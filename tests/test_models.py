@@ -8,13 +8,14 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from torch import nn
 
-from lottery_init.config import compose, layer_count
-from lottery_init.initializers import InitMethod, initialize_member
+from lottery_init.config.compose import compose
+from lottery_init.config.validate import layer_count
 from lottery_init.models import ConvNet, StackedConv2d, stacked_layers
+from lottery_init.models.initializers import InitMethod, initialize_member
 from lottery_init.pruning.masks import prunable, prune_masks, prune_scores
 from lottery_init.report.distributions import layer_shapes, run_model
-from lottery_init.tickets import load_masks
-from lottery_init.train import train
+from lottery_init.runs.masks_file import load_masks
+from lottery_init.training.population import train
 
 MODELS = ["lenet", "lenet5", "conv2", "conv4", "conv6"]
 KAIMING = InitMethod("kaiming_normal", "kaiming", "normal")

@@ -6,9 +6,9 @@ import sys
 from helpers import TINY
 from omegaconf import OmegaConf
 
-from lottery_init.config import ROOT
+from lottery_init.config.paths import ROOT
 from lottery_init.report.at_sweep_end import ReportAtSweepEnd
-from lottery_init.results import read_metrics, read_run
+from lottery_init.runs.results import read_metrics, read_run
 
 
 def test_two_inits_by_two_seeds_give_four_run_folders(tmp_path, mnist_raw):

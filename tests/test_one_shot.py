@@ -10,16 +10,17 @@ import torch
 from helpers import TINY, TinyData, tiny_trainer
 from hydra.utils import instantiate
 
-from lottery_init.config import compose, data_dir
-from lottery_init.initializers import InitMethod, initialize_member, reinitialize
+from lottery_init.config.compose import compose
+from lottery_init.config.paths import data_dir
 from lottery_init.models import LeNet
-from lottery_init.module import LotteryModule
+from lottery_init.models.initializers import InitMethod, initialize_member, reinitialize
 from lottery_init.pruning import PruningAtInit
-from lottery_init.pruning.at_init import masks_at_init
 from lottery_init.pruning.masks import prunable
-from lottery_init.results import read_run
-from lottery_init.tickets import load_masks
-from lottery_init.train import train
+from lottery_init.pruning.saliency import masks_at_init
+from lottery_init.runs.masks_file import load_masks
+from lottery_init.runs.results import read_run
+from lottery_init.training.lightning_module import LotteryModule
+from lottery_init.training.population import train
 
 XAVIER = InitMethod("xavier_normal", "xavier", "normal")
 

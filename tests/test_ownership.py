@@ -9,10 +9,12 @@ import time
 import pytest
 from helpers import TINY
 
-from lottery_init.config import ROOT, compose
-from lottery_init.ownership import OWNER, Unlocked, claim, own_run
-from lottery_init.results import read_run
-from lottery_init.train import train
+from lottery_init.config.compose import compose
+from lottery_init.config.paths import ROOT
+from lottery_init.runs.layout import OWNER
+from lottery_init.runs.results import read_run
+from lottery_init.sweep.ownership import Unlocked, claim, own_run
+from lottery_init.training.population import train
 
 # Long enough (about 20 s here) for a second command to start while the first one trains.
 GRID = ["init=xavier_normal,kaiming_uniform", "seed=0,1", "epochs=40", "report=false"]
@@ -51,7 +53,9 @@ def test_a_second_sweep_on_the_same_folder_leaves_the_runs_the_first_one_trains(
 def holding(folder, seconds: float = 60) -> subprocess.Popen:
     """Another process that holds `folder`'s lock for `seconds` (returned once it does)."""
     # The holder keeps its lock object: a lock let go of is released.
-    code = f"from lottery_init.ownership import claim; held = claim({str(folder)!r}); print(1)"
+    code = (
+        f"from lottery_init.sweep.ownership import claim; held = claim({str(folder)!r}); print(1)"
+    )
     holder = subprocess.Popen(
         [sys.executable, "-u", "-c", f"{code}; import time; time.sleep({seconds})"],
         cwd=ROOT,

@@ -3,11 +3,11 @@
 import pytest
 from helpers import TINY
 
-from lottery_init.config import compose
-from lottery_init.packing import EVAL_BYTES, SLACK, MemoryFit, member_bytes, pack
-from lottery_init.population import Population, train_populations
-from lottery_init.results import COLUMNS, read_metrics, read_run
-from lottery_init.train import train_population
+from lottery_init.config.compose import compose
+from lottery_init.runs.results import COLUMNS, read_metrics, read_run
+from lottery_init.sweep.packing import EVAL_BYTES, SLACK, MemoryFit, member_bytes, pack
+from lottery_init.sweep.workers import Population, train_populations
+from lottery_init.training.population import train_population
 
 
 def cfgs(*jobs: list[str]) -> list:

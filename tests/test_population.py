@@ -4,13 +4,13 @@ import pytest
 import torch
 from helpers import TINY, TinyData, tiny_trainer
 
-from lottery_init.config import compose
-from lottery_init.initializers import InitMethod, initialize_member
+from lottery_init.config.compose import compose
 from lottery_init.models import LeNet
-from lottery_init.module import LotteryModule
+from lottery_init.models.initializers import InitMethod, initialize_member
 from lottery_init.pruning import IterativeMagnitudePruning
-from lottery_init.results import read_metrics
-from lottery_init.train import train_population
+from lottery_init.runs.results import read_metrics
+from lottery_init.training.lightning_module import LotteryModule
+from lottery_init.training.population import train_population
 
 METHODS = [
     InitMethod("a", "xavier", "normal"),

@@ -9,11 +9,11 @@ import sys
 import pytest
 import torch
 
-from lottery_init import population
-from lottery_init.cluster import submission
-from lottery_init.config import ROOT
-from lottery_init.console import SweepClock
-from lottery_init.process import OUR_LINES, prepare_training_process
+from lottery_init.config.paths import ROOT
+from lottery_init.sweep import workers as population
+from lottery_init.sweep.cluster import submission
+from lottery_init.sweep.progress import SweepClock
+from lottery_init.training.process import OUR_LINES, prepare_training_process
 
 
 def flushing() -> bool:
@@ -50,7 +50,7 @@ def test_a_prepared_process_flushes_subnormal_floats_to_zero(fresh_process):
 def test_a_prepared_process_shows_our_lines_where_the_root_logger_shows_warnings_only(
     fresh_process, caplog
 ):
-    logging.getLogger("lottery_init.population").info("hidden")
+    logging.getLogger("lottery_init.sweep.workers").info("hidden")
     prepare_training_process()
     for name in OUR_LINES:
         logging.getLogger(name).info(f"shown by {name}")
@@ -60,7 +60,7 @@ def test_a_prepared_process_shows_our_lines_where_the_root_logger_shows_warnings
 
 def test_importing_the_training_modules_sets_no_log_level():
     code = (
-        "import logging, lottery_init.train, lottery_init.cluster.running, "
+        "import logging, lottery_init.train, lottery_init.sweep.cluster.running, "
         "hydra_plugins.population_launcher.launcher; "
         "print([n for n, l in logging.root.manager.loggerDict.items() "
         "if n.startswith('lottery_init') and getattr(l, 'level', 0)])"

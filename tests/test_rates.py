@@ -14,7 +14,7 @@ from lottery_init.report.rates import (
     table,
     versus_study,
 )
-from lottery_init.report.sweep import Run
+from lottery_init.report.read.sweep import Run
 
 ROUNDS = [
     {"round": 0, "remaining": 1.0, "test_acc": 0.90},

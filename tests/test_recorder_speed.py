@@ -7,13 +7,14 @@ import torch
 from helpers import TinyData, tiny_trainer
 from torch.utils.tensorboard.summary import histogram
 
-from lottery_init import board, tickets
 from lottery_init.models import LeNet
-from lottery_init.module import LotteryModule
 from lottery_init.pruning import IterativeMagnitudePruning
 from lottery_init.pruning.masks import pack_mask
-from lottery_init.recorder import RunRecorder
-from lottery_init.results import RunWriter
+from lottery_init.runs import board
+from lottery_init.runs import masks_file as tickets
+from lottery_init.runs.results import RunWriter
+from lottery_init.training.lightning_module import LotteryModule
+from lottery_init.training.recorder import RunRecorder
 
 
 @pytest.mark.parametrize("shape", [(300, 784), (7, 13), (1, 1), (3, 5)])

@@ -11,17 +11,18 @@ from helpers import TINY
 from nbclient import NotebookClient
 from omegaconf import OmegaConf
 
-from lottery_init.config import ROOT, compose
+from lottery_init.config.compose import compose
+from lottery_init.config.paths import ROOT
 from lottery_init.report import distributions, figures
 from lottery_init.report.claims import judge_all
 from lottery_init.report.command import NoUsableRuns, main, write_report, write_reports
 from lottery_init.report.differences import differences
+from lottery_init.report.read.sweep import load_sweep, read_runs
 from lottery_init.report.setting import init_methods
 from lottery_init.report.summary import pair_rounds, round_stats, thresholds
-from lottery_init.report.sweep import load_sweep, read_runs
 from lottery_init.report.tables import summary_markdown
-from lottery_init.results import RunWriter
-from lottery_init.train import train_population
+from lottery_init.runs.results import RunWriter
+from lottery_init.training.population import train_population
 
 # Round-end test accuracies per seed; xavier_normal seed 3 fails, kaiming_normal seed 3 is missing.
 XAVIER = {0: [0.90, 0.91, 0.89], 1: [0.92, 0.95, 0.90], 2: [0.94, 0.93, 0.94]}

@@ -8,11 +8,12 @@ import pytorch_lightning as pl
 import torch
 from helpers import rows, started, wait_for_rows
 
-from lottery_init.checkpoints import LAST
-from lottery_init.config import ROOT, compose
-from lottery_init.results import RunWriter, read_run, read_run_or_none
-from lottery_init.tickets import load_masks
-from lottery_init.train import train, train_population
+from lottery_init.config.compose import compose
+from lottery_init.config.paths import ROOT
+from lottery_init.runs.layout import LAST
+from lottery_init.runs.masks_file import load_masks
+from lottery_init.runs.results import RunWriter, read_run, read_run_or_none
+from lottery_init.training.population import train, train_population
 
 # Three rounds of two epochs on 6,000 images: long enough to be killed in the middle.
 RUN = ["data.train_size=6000", "data.test_size=500", "trainer=cpu", "epochs=6"]

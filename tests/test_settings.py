@@ -5,18 +5,18 @@ import math
 from helpers import composed
 from omegaconf import OmegaConf
 
-from lottery_init.config import compose
-from lottery_init.jobs import job_name
+from lottery_init.config.compose import compose
 from lottery_init.report.claims import CLAIMS, judge
 from lottery_init.report.command import write_reports
-from lottery_init.report.keys import arm_of, setting_of
 from lottery_init.report.matrix import cell, steady_cell
-from lottery_init.report.names import model_name, setting_names
 from lottery_init.report.narrow import families, narrow_section
-from lottery_init.report.signed_rank import PairTest
+from lottery_init.report.read.keys import arm_of, setting_of
+from lottery_init.report.read.names import model_name, setting_names
+from lottery_init.report.read.sweep import Run, load_sweep
+from lottery_init.report.statistics.signed_rank import PairTest
 from lottery_init.report.summary import round_stats
-from lottery_init.report.sweep import Run, load_sweep
-from lottery_init.results import RunWriter
+from lottery_init.runs.results import RunWriter
+from lottery_init.sweep.folders import job_name
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

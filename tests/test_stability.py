@@ -8,16 +8,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from lottery_init.report.signed_rank import (
-    MIN_DIFFERING,
-    pair_tests,
-    paired_difference,
-    reading,
-    signed_rank_p,
-)
+from lottery_init.report.read.sweep import Run
 from lottery_init.report.stability import (
     BREAK_MARGIN,
-    Break,
     breaking_point,
     breaks,
     stability_figure,
@@ -25,8 +18,15 @@ from lottery_init.report.stability import (
     stability_table,
     survival,
 )
-from lottery_init.report.stability_sim import main, rejection_rate
-from lottery_init.report.sweep import Run
+from lottery_init.report.statistics.signed_rank import (
+    MIN_DIFFERING,
+    Break,
+    pair_tests,
+    paired_difference,
+    reading,
+    signed_rank_p,
+)
+from lottery_init.report.statistics.stability_sim import main, rejection_rate
 
 SIMS = 2000
 

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from lottery_init.report.stats import (
+from lottery_init.report.statistics.t_tests import (
     ALPHA,
     compare,
     detectable,

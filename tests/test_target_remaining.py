@@ -4,11 +4,12 @@ there, and `experiment=rates`, which sweeps rates and intervals to one target.""
 import pytest
 from helpers import TINY, composed
 
-from lottery_init.config import compose, validate
-from lottery_init.jobs import job_name
+from lottery_init.config.compose import compose
+from lottery_init.config.validate import validate
 from lottery_init.pruning.schedule import prune_events
-from lottery_init.results import read_metrics, read_run
-from lottery_init.train import train
+from lottery_init.runs.results import read_metrics, read_run
+from lottery_init.sweep.folders import job_name
+from lottery_init.training.population import train
 
 RATES = (0.1, 0.2, 0.4)
 INTERVALS = (2, 5, 10)

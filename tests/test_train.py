@@ -10,11 +10,13 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from tensorboard.plugins.custom_scalar.layout_pb2 import Layout
 from tensorboard.plugins.hparams.plugin_data_pb2 import HParamsPluginData
 
-from lottery_init import board
-from lottery_init.config import ROOT, compose
-from lottery_init.results import read_metrics, read_run
-from lottery_init.tickets import load_masks
-from lottery_init.train import round_table, train, train_population
+from lottery_init.config.compose import compose
+from lottery_init.config.paths import ROOT
+from lottery_init.runs import board
+from lottery_init.runs.masks_file import load_masks
+from lottery_init.runs.results import read_metrics, read_run
+from lottery_init.train import round_table
+from lottery_init.training.population import train, train_population
 
 
 @pytest.fixture(scope="module")

@@ -11,10 +11,11 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.errors import ConfigCompositionException
 from omegaconf import DictConfig
 
-from lottery_init.config import run_config, validate
+from lottery_init.config.compose import run_config
+from lottery_init.config.validate import validate
 from lottery_init.devices import sweep_device_kind
-from lottery_init.jobs import conflict, job_name
-from lottery_init.ownership import Unlocked, claim, owner
+from lottery_init.sweep.folders import conflict, job_name
+from lottery_init.sweep.ownership import Unlocked, claim, owner
 
 log = logging.getLogger(__name__)
 # Launchers that train in the sweep's own process, which can hold its runs' locks for them.

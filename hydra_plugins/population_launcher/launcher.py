@@ -18,13 +18,14 @@ from hydra.plugins.launcher import Launcher
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf, open_dict
 
-from lottery_init.cluster.running import train_as_jobs
-from lottery_init.config import validate
-from lottery_init.packing import MemoryFit, pack
-from lottery_init.placement import Placement, place
-from lottery_init.population import Population, train_populations
-from lottery_init.process import prepare_training_process
-from lottery_init.resume import sweep_state
+from lottery_init.config.validate import validate
+from lottery_init.runs.layout import POPULATIONS, SUBMITIT
+from lottery_init.sweep.cluster.running import train_as_jobs
+from lottery_init.sweep.packing import MemoryFit, pack
+from lottery_init.sweep.placement import Placement, place
+from lottery_init.sweep.state import sweep_state
+from lottery_init.sweep.workers import Population, train_populations
+from lottery_init.training.process import prepare_training_process
 
 log = logging.getLogger(__name__)
 EXECUTORS = ("local", "submitit_local", "slurm")
@@ -51,7 +52,7 @@ class PopulationLauncher(Launcher):
         member_mib: float | None = None,
         memory_margin: float = 0.25,
         devices: Sequence[str] | None = None,
-        submitit_folder: str = ".submitit/%j",
+        submitit_folder: str = SUBMITIT,
         slurm: DictConfig | None = None,
     ) -> None:
         if max_population is not None and max_population < 1:
@@ -167,5 +168,5 @@ class PopulationLauncher(Launcher):
             cfgs=[cfgs[i] for i in group],
             run_dirs=run_dirs,
             log_files=[d / f"{h.job.name}.log" for d, h in zip(run_dirs, hydra_cfgs, strict=True)],
-            checkpoint_dir=checkpoint_dir or sweep_dir / "populations" / run_dirs[0].name,
+            checkpoint_dir=checkpoint_dir or sweep_dir / POPULATIONS / run_dirs[0].name,
         )

@@ -1,5 +1,5 @@
 """Datasets behind one contract (`dataset.py`), served to a population by `ImageDataModule`."""
 
-from lottery_init.data.module import ImageDataModule
+from lottery_init.data.datamodule import ImageDataModule
 
 __all__ = ["ImageDataModule"]

@@ -6,10 +6,10 @@ import inspect
 from hydra.utils import get_class
 from omegaconf import DictConfig
 
-from lottery_init.pruning.at_init import METHODS_AT_INIT, NEED_IMAGES
 from lottery_init.pruning.callback import REWINDS
 from lottery_init.pruning.masks import METHODS, SCOPES
 from lottery_init.pruning.one_shot import PruningAtInit
+from lottery_init.pruning.saliency import METHODS_AT_INIT
 
 # What the training code passes to every schedule itself.
 GIVEN = ("seeds", "reinit")
@@ -45,7 +45,7 @@ def check_at_init(prune: DictConfig, epochs: int, train_images: int) -> None:
     round over every epoch."""
     if not 0 < prune.remaining < 1:
         raise ValueError(f"prune.remaining must lie in (0, 1), got {prune.remaining}.")
-    _one_of(prune, "method", METHODS_AT_INIT)
+    _one_of(prune, "method", tuple(METHODS_AT_INIT))
     _one_of(prune, "scope", SCOPES)
     _one_of(prune, "rewind", ("init", "reinit"))
     if prune.every_n_epochs != epochs:
@@ -54,7 +54,9 @@ def check_at_init(prune: DictConfig, epochs: int, train_images: int) -> None:
             f"run's epochs ({epochs}), got {prune.every_n_epochs}."
         )
     images = prune.get("images")
-    if prune.method in NEED_IMAGES and (images is None or not 1 <= images <= train_images):
+    if METHODS_AT_INIT[prune.method].needs_images and (
+        images is None or not 1 <= images <= train_images
+    ):
         raise ValueError(
             f"prune.method={prune.method} scores on prune.images training images, 1 to "
             f"{train_images}; got {images}."

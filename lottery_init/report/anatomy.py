@@ -9,11 +9,12 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
-from lottery_init.initializers import InitMethod
+from lottery_init.models.initializers import InitMethod
 from lottery_init.report import overlap
 from lottery_init.report.distributions import layer_shapes, sampled_weights
-from lottery_init.report.sweep import Run
-from lottery_init.tickets import MASKS, load_masks
+from lottery_init.report.read.sweep import Run
+from lottery_init.runs.layout import MASKS
+from lottery_init.runs.masks_file import load_masks
 
 # Rounds shown: those nearest 21%, 6.9% and 1.8% of the weights remaining (0.8^7, ^12, ^18).
 TARGETS = (0.21, 0.069, 0.018)

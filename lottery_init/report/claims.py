@@ -3,7 +3,7 @@ pair's comparisons over that range."""
 
 from dataclasses import dataclass, field
 
-from lottery_init.report.stats import Comparison, equivalence
+from lottery_init.report.statistics.t_tests import Comparison, equivalence
 from lottery_init.report.summary import RoundStat, pair_rounds
 
 # Equivalence margin for "similar": 0.2 points, i.e. 20 of the 10,000 test images. The study

@@ -14,15 +14,16 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
-from lottery_init.report.at_init import is_one_shot
-from lottery_init.report.at_init_section import at_init_section
+from lottery_init.report.at_init.runs import is_one_shot
+from lottery_init.report.at_init.section import at_init_section
 from lottery_init.report.claims import MARGIN
 from lottery_init.report.matrix import verdict_matrix
-from lottery_init.report.names import folder_name, setting_names
 from lottery_init.report.rates import rates_section
+from lottery_init.report.read.names import folder_name, setting_names
+from lottery_init.report.read.sweep import load_sweep, read_runs, sweep_of
 from lottery_init.report.setting import write_setting
 from lottery_init.report.stability import BREAK_MARGIN
-from lottery_init.report.sweep import load_sweep, read_runs, sweep_of
+from lottery_init.runs.layout import REPORT
 
 
 class NoUsableRuns(ValueError):
@@ -44,7 +45,7 @@ def write_reports(
     if len(settings) <= 1 and not one_shot:
         return [write_report(sweep_dir, margin, settings[0] if settings else None, break_margin)]
     names = setting_names(settings)
-    root = Path(sweep_dir) / "report"
+    root = Path(sweep_dir) / REPORT
     root.mkdir(parents=True, exist_ok=True)
     outs, rows, usable = [], {}, []
     for setting in settings:
@@ -76,7 +77,7 @@ def write_report(
     sweep = load_sweep(sweep_dir, setting)
     if not sweep.usable:
         raise NoUsableRuns(f"No usable run under {sweep_dir}: no run.json that is running or done.")
-    out = Path(sweep_dir) / "report"
+    out = Path(sweep_dir) / REPORT
     any_run = next(iter(sweep.usable.values()))[0]
     name = setting_names([any_run.setting])[any_run.setting]
     row = write_setting(sweep, out, f"{Path(sweep_dir).name}, {name}", margin, break_margin)

@@ -4,7 +4,7 @@ shown equivalent or inconclusive, and why."""
 from dataclasses import dataclass
 
 from lottery_init.report.claims import MARGIN, Claim, Pair
-from lottery_init.report.stats import ALPHA, equivalence_seeds, seeds_needed
+from lottery_init.report.statistics.t_tests import ALPHA, equivalence_seeds, seeds_needed
 from lottery_init.report.summary import RoundStat
 
 

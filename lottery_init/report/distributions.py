@@ -8,11 +8,11 @@ from hydra.utils import instantiate
 from matplotlib.figure import Figure
 from torch import nn
 
-from lottery_init.initializers import InitMethod, initialize_member
 from lottery_init.models import stacked_layers
+from lottery_init.models.initializers import InitMethod, initialize_member
 from lottery_init.pruning.masks import prunable
 from lottery_init.report.figures import panels
-from lottery_init.report.keys import MODEL_BEFORE
+from lottery_init.runs.compat import MODEL_BEFORE
 
 
 def run_model(config: dict) -> nn.Module:

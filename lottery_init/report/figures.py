@@ -8,9 +8,9 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, NullLocator
 
-from lottery_init.report.stats import mean_std
+from lottery_init.report.read.sweep import Run
+from lottery_init.report.statistics.t_tests import mean_std
 from lottery_init.report.summary import RoundStat
-from lottery_init.report.sweep import Run
 
 
 def panels(scales: Mapping[str, float]) -> list[tuple[str, list[str]]]:

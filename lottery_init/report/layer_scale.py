@@ -4,8 +4,8 @@ each arm against its own method's baseline, seed by seed."""
 import math
 from collections.abc import Mapping, Sequence
 
-from lottery_init.report.keys import Arm
-from lottery_init.report.stats import ALPHA, compare, holm
+from lottery_init.report.read.keys import Arm
+from lottery_init.report.statistics.t_tests import ALPHA, compare, holm
 from lottery_init.report.summary import RoundStat
 
 

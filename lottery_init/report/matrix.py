@@ -5,8 +5,8 @@ from dataclasses import dataclass
 
 from lottery_init.report.claims import CLAIMS, Claim, Pair
 from lottery_init.report.conclusions import verdict
-from lottery_init.report.signed_rank import MIN_DIFFERING, PairTest
-from lottery_init.report.stats import ALPHA
+from lottery_init.report.statistics.signed_rank import MIN_DIFFERING, PairTest
+from lottery_init.report.statistics.t_tests import ALPHA
 
 # Short column heads, in the order of `claims.CLAIMS`, then the stability column.
 HEADS = ("1. normal ≈ uniform", "2. narrower > wider", "3. Xavier > Kaiming (≤ 3.5%)")

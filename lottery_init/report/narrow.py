@@ -7,7 +7,7 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
-from lottery_init.report.keys import Arm, times
+from lottery_init.report.read.keys import Arm, times
 from lottery_init.report.summary import RoundStat
 
 # The study's sparsities: 0.8^12, 0.8^15 and 0.8^18 of the weights remaining (6.9%, 3.5%, 1.8%).

@@ -8,9 +8,9 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from lottery_init.report.figures import remaining_axis, round_curve
-from lottery_init.report.names import setting_names
-from lottery_init.report.stats import ALPHA, Comparison, compare, holm, mean_std
-from lottery_init.report.sweep import Run
+from lottery_init.report.read.names import setting_names
+from lottery_init.report.read.sweep import Run
+from lottery_init.report.statistics.t_tests import ALPHA, Comparison, compare, holm, mean_std
 
 # The study's reporting points: 0.8^12, 0.8^15 and 0.8^18 of the weights (6.9%, 3.5%, 1.8%).
 FRACTIONS = tuple(0.8**r for r in (12, 15, 18))

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from lottery_init.initializers import InitMethod
+from lottery_init.models.initializers import InitMethod
 from lottery_init.report import distributions, figures
 from lottery_init.report.anatomy import ticket_section
 from lottery_init.report.claims import CLAIMS, Claim, Pair, judge_all
@@ -11,10 +11,10 @@ from lottery_init.report.differences import differences
 from lottery_init.report.layer_scale import layer_scale_section
 from lottery_init.report.matrix import Row
 from lottery_init.report.narrow import narrow_section
-from lottery_init.report.signed_rank import pair_tests
+from lottery_init.report.read.sweep import Sweep
 from lottery_init.report.stability import breaks, stability_section
+from lottery_init.report.statistics.signed_rank import pair_tests
 from lottery_init.report.summary import RoundStat, round_stats, thresholds
-from lottery_init.report.sweep import Sweep
 from lottery_init.report.tables import power_table, summary_markdown, write_csv, write_pairs_csv
 
 FIGURES = {

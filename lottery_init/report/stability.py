@@ -3,16 +3,14 @@ per method; `python -m lottery_init.report.stability` checks the pair test by si
 
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
 
 from lottery_init.report.figures import remaining_axis
-from lottery_init.report.signed_rank import PairTest, pair_lines
-from lottery_init.report.stability_sim import main
-from lottery_init.report.sweep import Run
+from lottery_init.report.read.sweep import Run
+from lottery_init.report.statistics.signed_rank import Break, PairTest, pair_lines
 
 # A seed's ticket holds while its round-end test accuracy stays within 1 point (100 of the
 # 10,000 test images) of its own dense accuracy: well above a healthy ticket's round-to-round
@@ -21,20 +19,6 @@ from lottery_init.report.sweep import Run
 BREAK_MARGIN = 0.01
 # Accuracies count test images: a drop of exactly the margin holds, despite float rounding.
 _SLACK = 1e-9
-
-
-@dataclass(frozen=True)
-class Break:
-    """Where one run's ticket breaks: the last round of its unbroken hold from round 0."""
-
-    seed: int
-    round: int  # the breaking point: the last round of the hold
-    last: int  # the run's last recorded round
-
-    @property
-    def held(self) -> bool:
-        """Whether it held to its last round, so that `round` is only a lower bound."""
-        return self.round == self.last
 
 
 def breaking_point(run: Run, margin: float = BREAK_MARGIN) -> Break | None:
@@ -153,7 +137,3 @@ def stability_section(
         "",
         *pair_lines(tests),
     ]
-
-
-if __name__ == "__main__":
-    main()

@@ -3,8 +3,8 @@
 import math
 from dataclasses import dataclass
 
-from lottery_init.report.stats import ALPHA, Comparison, compare, holm, mean_std
-from lottery_init.report.sweep import Run
+from lottery_init.report.read.sweep import Run
+from lottery_init.report.statistics.t_tests import ALPHA, Comparison, compare, holm, mean_std
 
 
 @dataclass

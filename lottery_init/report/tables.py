@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from lottery_init.report.claims import Claim, Pair
-from lottery_init.report.stats import ALPHA, Comparison, detectable, seeds_needed
+from lottery_init.report.statistics.t_tests import ALPHA, Comparison, detectable, seeds_needed
 from lottery_init.report.summary import RoundStat, Threshold, best_of
 
 

@@ -1,0 +1,164 @@
+"""Scores for pruning at initialization, for every member of a stacked model at once (pure
+functions): SNIP, GraSP, SynFlow and |θ₀|. Members never mix: each one's loss and output
+depend on its own weights alone, so its gradients are those of the member trained alone."""
+
+import copy
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from lottery_init.data.batches import Batch
+from lottery_init.pruning.masks import keep_fraction, prunable
+
+
+def member_losses(model: nn.Module, batch: Batch, temperature: float = 1.0) -> torch.Tensor:
+    """The sum over members of each member's mean cross-entropy on its own images of `batch`
+    `[P, B, ...]`, logits divided by `temperature`."""
+    x, y = batch
+    logits = model(x) / temperature
+    return F.cross_entropy(logits.flatten(0, 1), y.flatten(), reduction="sum") / y.shape[1]
+
+
+def snip_scores(model: nn.Module, batch: Batch) -> list[torch.Tensor]:
+    """|θ ⊙ ∂L/∂θ| per prunable weight, the loss's sensitivity to each weight's mask entry
+    (Lee, Ajanthan, Torr 2019, "SNIP: single-shot network pruning based on connection
+    sensitivity", eq. 6)."""
+    weights = prunable(model)
+    grads = torch.autograd.grad(member_losses(model, batch), weights)
+    return [(w.detach() * g).abs() for w, g in zip(weights, grads, strict=True)]
+
+
+def hessian_gradient(
+    model: nn.Module, batch: Batch, temperature: float
+) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    """(g, Hg) for the prunable weights: the gradient of the loss at `temperature` and the
+    Hessian's product with it, by double backpropagation (Pearlmutter 1994)."""
+    weights = prunable(model)
+    g = torch.autograd.grad(member_losses(model, batch, temperature), weights)
+    grads = torch.autograd.grad(
+        member_losses(model, batch, temperature), weights, create_graph=True
+    )
+    directional = sum((gi.detach() * di).sum() for gi, di in zip(g, grads, strict=True))
+    return list(g), list(torch.autograd.grad(directional, weights))
+
+
+def grasp_scores(model: nn.Module, batch: Batch, temperature: float) -> list[torch.Tensor]:
+    """θ ⊙ Hg per prunable weight (Wang, Zhang, Grosse 2020, "Picking winning tickets before
+    training by preserving gradient flow", eq. 8): GraSP prunes the highest −θ ⊙ Hg, so it
+    keeps the highest θ ⊙ Hg, the weights whose removal would shrink the gradient's norm most."""
+    _, hg = hessian_gradient(model, batch, temperature)
+    return [w.detach() * h for w, h in zip(prunable(model), hg, strict=True)]
+
+
+def synflow_scores(model: nn.Module, input_shape: Sequence[int]) -> list[torch.Tensor]:
+    """|θ ⊙ ∂R/∂θ| per prunable weight of `model`, R the summed output of each member for an
+    all-ones input (Tanaka, Kunin, Yamins, Ganguli 2020, "Pruning neural networks without any
+    data by iteratively conserving synaptic flow", eq. 3); `model` holds |θ| already."""
+    weights = prunable(model)
+    first = weights[0]
+    ones = torch.ones(first.shape[0], 1, *input_shape, dtype=first.dtype, device=first.device)
+    grads = torch.autograd.grad(model(ones).sum(), weights)
+    return [(w.detach() * g).abs() for w, g in zip(weights, grads, strict=True)]
+
+
+def synflow_masks(
+    model: nn.Module, input_shape: Sequence[int], remaining: float, scope: str, iterations: int
+) -> list[torch.Tensor]:
+    """SynFlow's masks: `iterations` rounds of scoring the masked network and keeping
+    remaining^(k / iterations) of the weights in round k, the paper's exponential schedule
+    (Tanaka et al. 2020, Algorithm 1); on a float64 copy with |θ| in place of θ, so no
+    activation is negative and no sum underflows."""
+    linear = copy.deepcopy(model).double()
+    with torch.no_grad():
+        for param in linear.parameters():
+            param.abs_()
+    weights = prunable(linear)
+    start = [w.detach().clone() for w in weights]
+    masks = [torch.ones_like(w, dtype=torch.bool) for w in weights]
+    for k in range(1, iterations + 1):
+        with torch.no_grad():
+            for w, w0, m in zip(weights, start, masks, strict=True):
+                w.copy_(w0 * m)
+        scores = synflow_scores(linear, input_shape)
+        masks = keep_fraction(scores, masks, remaining ** (k / iterations), scope)
+    return masks
+
+
+@dataclass(frozen=True)
+class Scoring:
+    """What a method scores θ₀ with besides the weights: SNIP and GraSP a `batch` of images
+    (GraSP's logits divided by `temperature`), SynFlow its `iterations` and `input_shape`."""
+
+    batch: Batch | None = None
+    temperature: float = 1.0
+    iterations: int = 1
+    input_shape: Sequence[int] = ()
+
+
+# The masks a method keeps: of a model's θ₀, the fraction `remaining`, per layer or globally.
+Masks = Callable[[nn.Module, float, str, Scoring], list[torch.Tensor]]
+
+
+@dataclass(frozen=True)
+class AtInit:
+    """A method of pruning at initialization: its masks, and whether it scores on images."""
+
+    masks: Masks
+    needs_images: bool
+
+
+def scored_once(scores: Callable[[nn.Module, Scoring], list[torch.Tensor]]) -> Masks:
+    """The masks that keep the highest of one scoring of θ₀."""
+
+    def masks(
+        model: nn.Module, remaining: float, scope: str, scoring: Scoring
+    ) -> list[torch.Tensor]:
+        full = [torch.ones_like(w, dtype=torch.bool) for w in prunable(model)]
+        return keep_fraction(scores(model, scoring), full, remaining, scope)
+
+    return masks
+
+
+def synflow_masks_of(
+    model: nn.Module, remaining: float, scope: str, scoring: Scoring
+) -> list[torch.Tensor]:
+    """SynFlow's iterative masks with the scoring's iterations and input shape."""
+    return synflow_masks(model, scoring.input_shape, remaining, scope, scoring.iterations)
+
+
+# Every method of pruning at initialization, by the name `prune.method` gives.
+METHODS_AT_INIT: dict[str, AtInit] = {
+    "magnitude_at_init": AtInit(
+        scored_once(lambda model, _: [w.detach().abs() for w in prunable(model)]),
+        needs_images=False,
+    ),
+    "snip": AtInit(scored_once(lambda model, s: snip_scores(model, s.batch)), needs_images=True),
+    "grasp": AtInit(
+        scored_once(lambda model, s: grasp_scores(model, s.batch, s.temperature)),
+        needs_images=True,
+    ),
+    "synflow": AtInit(synflow_masks_of, needs_images=False),
+}
+
+
+def masks_at_init(
+    method: str,
+    model: nn.Module,
+    remaining: float,
+    scope: str,
+    batch: Batch | None = None,
+    temperature: float = 1.0,
+    iterations: int = 1,
+    input_shape: Sequence[int] = (),
+) -> list[torch.Tensor]:
+    """The masks `method` keeps of the model's current weights (θ₀): `remaining` of them, per
+    layer or globally (`scope`). SNIP and GraSP score on `batch`; SynFlow takes `iterations`
+    and the images' `input_shape`; `magnitude_at_init` keeps the largest |θ₀|. An unknown
+    method is refused."""
+    if method not in METHODS_AT_INIT:
+        raise ValueError(f"no pruning at initialization named {method!r}: {tuple(METHODS_AT_INIT)}")
+    scoring = Scoring(batch, temperature, iterations, input_shape)
+    return METHODS_AT_INIT[method].masks(model, remaining, scope, scoring)
