@@ -1,6 +1,7 @@
 """Devices: the kind a run trains on (the trainer config decides), where a sweep's populations
 go and the memory they find there, and float32 precision pinned and recorded."""
 
+import os
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -86,3 +87,17 @@ def pin_precision(tf32: bool) -> None:
     rounds products to 10 mantissa bits and moves weights near the pruning cut."""
     torch.set_float32_matmul_precision("high" if tf32 else "highest")
     torch.backends.cudnn.allow_tf32 = tf32
+
+
+def local_gpus() -> list[int]:
+    """The GPUs of this machine that local jobs may use, as the machine's CUDA indices (the
+    entries of CUDA_VISIBLE_DEVICES, where it is set)."""
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if visible is None:
+        return list(range(torch.cuda.device_count()))
+    entries = [entry.strip() for entry in visible.split(",") if entry.strip()]
+    if not all(entry.isdigit() for entry in entries):
+        raise ValueError(
+            f"submitit_local jobs need CUDA_VISIBLE_DEVICES to list GPU indices, got {visible!r}."
+        )
+    return [int(entry) for entry in entries]

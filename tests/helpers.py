@@ -9,8 +9,10 @@ import torch
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
 
+from lottery_init.config.compose import compose as compose_run
 from lottery_init.config.paths import ROOT
 from lottery_init.data.batches import PopulationBatches, TestBatches, copies, draw_orders
+from lottery_init.data.datamodule import ImageDataModule
 from lottery_init.seeding import generator
 
 INIT_FILES = sorted((ROOT / "conf" / "init").glob("*.yaml"))
@@ -86,3 +88,11 @@ def tiny_trainer(epochs: int, callbacks: list[pl.Callback]) -> pl.Trainer:
         num_sanity_val_steps=0,
         callbacks=callbacks,
     )
+
+
+def image_module(seeds: list[int], data_dir, *overrides: str) -> ImageDataModule:
+    """The data module a run of `overrides` builds (MNIST by default), reading `data_dir`."""
+    data = {
+        k: v for k, v in compose_run(overrides).data.items() if k not in ("_target_", "data_dir")
+    }
+    return ImageDataModule(seeds, data_dir, **data)

@@ -1,4 +1,4 @@
-"""Pruning: the mask maths as pure functions (`masks.py`, `at_init.py`) and the callbacks that
+"""Pruning: the mask maths as pure functions (`masks.py`, `saliency.py`) and the callbacks that
 schedule them (`callback.py`: iterative pruning with rewinding; `one_shot.py`: pruning at
 initialization), both holding their masks through `masking.MaskedTraining`."""
 

@@ -8,7 +8,8 @@ import torch
 from torch import nn
 
 from lottery_init.pruning.masking import MaskedTraining
-from lottery_init.pruning.masks import prunable, prune_masks, prune_scores
+from lottery_init.pruning.masks import prunable, prune_masks
+from lottery_init.pruning.scores import prune_scores
 from lottery_init.seeding import generator
 
 REWINDS = ("init", "epoch_k", "reinit")
@@ -19,7 +20,7 @@ class IterativeMagnitudePruning(MaskedTraining):
     between, keep pruned weights at exactly zero.
 
     `method` scores the weights (`magnitude`, `random`, `magnitude_increase`, see
-    `masks.prune_scores`); `layer_rates` overrides `rate` per layer. `rewind`: `init` rewinds to
+    `scores.prune_scores`); `layer_rates` overrides `rate` per layer. `rewind`: `init` rewinds to
     θ₀ (Frankle & Carbin 2019); `epoch_k` to the weights after `rewind_epoch` epochs of the first
     round (Frankle et al. 2019, "Stabilizing the lottery ticket hypothesis"); `reinit` draws the
     survivors afresh from the init method through `reinit(round)` (the random

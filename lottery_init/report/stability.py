@@ -137,3 +137,10 @@ def stability_section(
         "",
         *pair_lines(tests),
     ]
+
+
+if __name__ == "__main__":
+    # The pair test's simulation keeps the command the report and docs name.
+    from lottery_init.report.statistics.stability_sim import main
+
+    main()

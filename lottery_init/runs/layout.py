@@ -18,6 +18,8 @@ LOCK, OWNER = ".lock", ".owner"
 # job files (`%j` is the job id); the report.
 POPULATIONS = "populations"
 SUBMITIT = ".submitit/%j"
+# Beside those job folders: which run folders each submitted Slurm job trains.
+JOBS_RECORD = "jobs.json"
 REPORT = "report"
 # Characters a folder name keeps; any other becomes "-" (a path separator, brackets, quotes).
 UNSAFE = re.compile(r"[^\w.=+-]")

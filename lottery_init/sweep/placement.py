@@ -6,8 +6,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from lottery_init.devices import free_bytes_per_worker, local_devices, sweep_device_kind
-from lottery_init.sweep.cluster.gpu_turns import local_gpus
+from lottery_init.devices import free_bytes_per_worker, local_devices, local_gpus, sweep_device_kind
 from lottery_init.sweep.packing import CPU_POPULATION, MemoryFit
 
 

@@ -1,1 +1,1 @@
-"""tools"""
+"""One-off commands (`python -m lottery_init.tools.<name>`)."""

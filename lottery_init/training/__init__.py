@@ -1,1 +1,1 @@
-"""training"""
+"""One population trained by one Trainer: built, trained, recorded, checkpointed, shown."""

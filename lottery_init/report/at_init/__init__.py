@@ -1,1 +1,1 @@
-"""report/at_init"""
+"""The report's section on pruning at initialization against IMP at equal weights remaining."""

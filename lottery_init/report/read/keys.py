@@ -14,7 +14,7 @@ from lottery_init.runs.compat import MODEL_BEFORE, NOT_RESULTS, recorded
 
 # Config keys that make up the arm, not the setting, and keys that cannot change a run's numbers:
 # where files are read from, and the Trainer's reporting and device choice (a sweep never mixes
-# kinds of device: `jobs.conflict` refuses it).
+# kinds of device: `sweep.folders.conflict` refuses it).
 ARM_KEYS = ("init", "seed", "prune.method", "prune.rewind", "prune.rewind_epoch", "prune.shuffle")
 TRAINER_NOT_RESULTS = ("accelerator", "devices", "logger", "enable_progress_bar")
 TRAINER_NOT_RESULTS += ("enable_checkpointing", "enable_model_summary", "num_sanity_val_steps")

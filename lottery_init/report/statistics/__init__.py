@@ -1,1 +1,1 @@
-"""report/statistics"""
+"""The report's statistics: t-tests, equivalence, power; the signed-rank test, simulated."""

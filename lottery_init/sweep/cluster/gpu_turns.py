@@ -1,25 +1,9 @@
 """Local submitit jobs on GPUs of their own: submitit's local executor shows every job GPU 0."""
 
-import os
 from collections.abc import Sequence
 from typing import Any
 
 import submitit
-import torch
-
-
-def local_gpus() -> list[int]:
-    """The GPUs of this machine that local jobs may use, as the machine's CUDA indices (the
-    entries of CUDA_VISIBLE_DEVICES, where it is set)."""
-    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
-    if visible is None:
-        return list(range(torch.cuda.device_count()))
-    entries = [entry.strip() for entry in visible.split(",") if entry.strip()]
-    if not all(entry.isdigit() for entry in entries):
-        raise ValueError(
-            f"submitit_local jobs need CUDA_VISIBLE_DEVICES to list GPU indices, got {visible!r}."
-        )
-    return [int(entry) for entry in entries]
 
 
 class GpuTurns:

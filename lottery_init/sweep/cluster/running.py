@@ -10,7 +10,8 @@ from typing import Any
 from hydra.errors import CompactHydraException
 from submitit.core.utils import FailedJobError, UncompletedJobError
 
-from lottery_init.sweep.cluster.gpu_turns import GpuTurns, local_gpus
+from lottery_init.devices import local_gpus
+from lottery_init.sweep.cluster.gpu_turns import GpuTurns
 from lottery_init.sweep.cluster.submission import (
     REQUEUED,
     STARTED,

@@ -12,6 +12,7 @@ import submitit
 import torch
 from submitit.helpers import Checkpointable, DelayedSubmission
 
+from lottery_init.runs.layout import JOBS_RECORD
 from lottery_init.runs.results import write_json
 from lottery_init.sweep.packing import MemoryFit
 from lottery_init.sweep.workers import LOG_FORMAT, Population, train_packed
@@ -25,8 +26,6 @@ STARTED = "lottery_init: population started"
 REQUEUED = "lottery_init: population requeued"
 # Settings of the launcher's `slurm` node that are not sbatch options.
 OURS = ("gpu_memory_gib", "max_requeues")
-# Which run folders each submitted Slurm job trains, beside the jobs' own folders.
-RECORD = "jobs.json"
 # Slurm states of a job that may still write to its runs' folders.
 ACTIVE = {"PENDING", "CONFIGURING", "RUNNING", "COMPLETING", "REQUEUED", "PREEMPTED", "SUSPENDED"}
 
@@ -129,7 +128,7 @@ def submit(
 
 def record(folder: str | Path, jobs: Sequence[Any], populations: Sequence[Population]) -> None:
     """Add each job's id and run folders to the record in `folder` (the jobs' parent folder)."""
-    path = Path(folder) / RECORD
+    path = Path(folder) / JOBS_RECORD
     known = json.loads(path.read_text()) if path.exists() else {}
     for job, population in zip(jobs, populations, strict=True):
         known[job.job_id] = [str(d) for d in population.run_dirs]
@@ -138,7 +137,7 @@ def record(folder: str | Path, jobs: Sequence[Any], populations: Sequence[Popula
 
 def still_active(folder: str | Path, jobs_folder: str, run_dirs: Sequence[Path]) -> dict[str, str]:
     """The recorded Slurm jobs that are queued or running with one of `run_dirs`: id -> state."""
-    path = Path(folder) / RECORD
+    path = Path(folder) / JOBS_RECORD
     if not path.exists():
         return {}
     wanted = {str(d) for d in run_dirs}

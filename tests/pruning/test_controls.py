@@ -5,9 +5,8 @@ from functools import partial
 
 import pytest
 import torch
-from helpers import TINY, TinyData, composed, tiny_trainer
+from helpers import TINY, TinyData, composed, image_module, tiny_trainer
 from test_callback import Probe, masks_by_name, theta0_by_name, tiny_module
-from test_data import image_module
 from test_pruning import by_magnitude, full
 
 from lottery_init.config.compose import compose, run_config
@@ -15,7 +14,8 @@ from lottery_init.config.validate import validate
 from lottery_init.models import LeNet
 from lottery_init.models.initializers import InitMethod, initialize_member, reinitialize
 from lottery_init.pruning import IterativeMagnitudePruning
-from lottery_init.pruning.masks import prune_masks, prune_scores
+from lottery_init.pruning.masks import prune_masks
+from lottery_init.pruning.scores import prune_scores
 from lottery_init.runs.results import read_metrics
 from lottery_init.seeding import generator
 from lottery_init.training.population import train

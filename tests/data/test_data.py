@@ -1,18 +1,13 @@
 """Population batches: shapes, per-member orders drawn ahead, reproducibility; evaluation slices."""
 
 import torch
+from helpers import image_module
 
 from lottery_init.config.compose import compose
 from lottery_init.data.batches import PopulationBatches
-from lottery_init.data.datamodule import EVAL_NUMBERS, ImageDataModule
+from lottery_init.data.datamodule import EVAL_NUMBERS
 from lottery_init.data.dataset import dataset_of, normalize
 from lottery_init.seeding import generator
-
-
-def image_module(seeds: list[int], data_dir, *overrides: str) -> ImageDataModule:
-    """The data module a run of `overrides` builds (MNIST by default), reading `data_dir`."""
-    data = {k: v for k, v in compose(overrides).data.items() if k not in ("_target_", "data_dir")}
-    return ImageDataModule(seeds, data_dir, **data)
 
 
 def batches(seeds: list[int], n: int = 50, batch: int = 7, chunk: int = 3) -> list:

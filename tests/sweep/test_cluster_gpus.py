@@ -11,6 +11,7 @@ import pytest
 import torch
 from helpers import TINY, composed
 
+from lottery_init import devices
 from lottery_init.config.compose import compose
 from lottery_init.sweep.cluster import gpu_turns, running, submission
 from lottery_init.sweep.packing import MemoryFit
@@ -50,9 +51,9 @@ def test_a_job_that_needs_more_gpus_than_the_machine_has_is_refused(tmp_path):
 
 def test_local_gpus_are_the_machines_visible_ones(monkeypatch):
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "2,3")
-    assert gpu_turns.local_gpus() == [2, 3]
+    assert devices.local_gpus() == [2, 3]
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
-    assert gpu_turns.local_gpus() == []
+    assert devices.local_gpus() == []
 
 
 @pytest.fixture

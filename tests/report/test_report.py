@@ -39,7 +39,7 @@ def fake_run(
     dataset: str | None = None,
     **prune,
 ) -> None:
-    """A run folder written through `results.py`, one epoch per round (on `dataset`, where
+    """A run folder written through `runs/results.py`, one epoch per round (on `dataset`, where
     given; a run.json from before datasets were named otherwise)."""
     init_cfg = OmegaConf.to_container(OmegaConf.load(ROOT / "conf" / "init" / f"{init}.yaml"))
     config = {"init": {**init_cfg, "name": init}, "model": {"hidden": [300, 100]}, "prune": prune}

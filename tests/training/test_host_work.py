@@ -10,13 +10,13 @@ import weakref
 import torch
 from helpers import TINY, TinyData, tiny_trainer
 
-from lottery_init import train as train_module
 from lottery_init.config.compose import compose
 from lottery_init.models import LeNet
 from lottery_init.pruning import masking as pruning_module
-from lottery_init.sweep import workers as population_module
+from lottery_init.sweep import workers
 from lottery_init.sweep.progress import SweepClock
 from lottery_init.sweep.workers import Population
+from lottery_init.training import population as training
 from lottery_init.training.checkpoints import STOP_SIGNALS, CheckpointCadence
 from lottery_init.training.console import EpochBar
 from lottery_init.training.lightning_module import LotteryModule
@@ -25,20 +25,20 @@ from lottery_init.training.population import train_population
 
 def test_a_worker_frees_a_finished_population_before_the_next(tmp_path, mnist_raw, monkeypatch):
     held = []
-    built = train_module.build_population
+    built = training.build_population
 
     def watched(cfgs: list) -> tuple:
         parts = built(cfgs)  # the data module, the module and the pruning callback
         held.extend(weakref.ref(part) for part in parts)
         return parts
 
-    monkeypatch.setattr(train_module, "build_population", watched)
+    monkeypatch.setattr(training, "build_population", watched)
     cfg = compose([*TINY, "epochs=1", "prune.every_n_epochs=1"])
     population = Population("p", [cfg], [tmp_path / "run"], [], tmp_path / "ckpt")
     clock = SweepClock(1, 1, multiprocessing.Value("i", 0))
     gc.disable()  # so that only the worker's own collection can free the cycles
     try:
-        population_module._attempt(population, "cpu", clock)
+        workers._attempt(population, "cpu", clock)
         assert len(held) == 3 and [ref() for ref in held] == [None, None, None]
     finally:
         gc.enable()
@@ -56,13 +56,13 @@ def test_a_fit_gives_the_stop_signals_back_as_they_were(tmp_path):
 
 def test_every_worker_takes_its_share_of_the_cpu_cores(monkeypatch):
     threads = torch.get_num_threads()
-    monkeypatch.setattr(population_module.os, "cpu_count", lambda: 8)
+    monkeypatch.setattr(workers.os, "cpu_count", lambda: 8)
     monkeypatch.setattr(logging, "basicConfig", lambda **kwargs: None)
     queue = multiprocessing.get_context("spawn").Queue()
     queue.put("cuda:1")
     try:
-        population_module._claim(queue, 4, SweepClock(1, 4, multiprocessing.Value("i", 0)))
-        assert population_module._claimed == "cuda:1" and torch.get_num_threads() == 2
+        workers._claim(queue, 4, SweepClock(1, 4, multiprocessing.Value("i", 0)))
+        assert workers._claimed == "cuda:1" and torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(threads)
 
@@ -72,7 +72,7 @@ def test_the_progress_bar_reads_the_weights_remaining_once_per_round(tmp_path, m
     counted = pruning_module.remaining
     monkeypatch.setattr(pruning_module, "remaining", lambda m: calls.append(1) or counted(m))
     # A bar (as on a terminal), refreshed after every one of the 3 x 10 steps.
-    monkeypatch.setattr(train_module, "progress", lambda kept: EpochBar(kept))
+    monkeypatch.setattr(training, "progress", lambda kept: EpochBar(kept))
     overrides = [*TINY, "epochs=3", "prune.every_n_epochs=1", "data.chunk=1"]
     overrides[overrides.index("+trainer.enable_progress_bar=false")] = "data.test_size=100"
     train_population([compose(overrides)], [tmp_path])

@@ -12,7 +12,8 @@ from lottery_init.config.compose import compose
 from lottery_init.config.validate import layer_count
 from lottery_init.models import ConvNet, StackedConv2d, stacked_layers
 from lottery_init.models.initializers import InitMethod, initialize_member
-from lottery_init.pruning.masks import prunable, prune_masks, prune_scores
+from lottery_init.pruning.masks import prunable, prune_masks
+from lottery_init.pruning.scores import prune_scores
 from lottery_init.report.distributions import layer_shapes, run_model
 from lottery_init.runs.masks_file import load_masks
 from lottery_init.training.population import train

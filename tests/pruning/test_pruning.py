@@ -8,11 +8,11 @@ from lottery_init.pruning.masks import (
     layer_remaining,
     pack_mask,
     prune_masks,
-    prune_scores,
     prune_smallest,
     remaining,
     unpack_mask,
 )
+from lottery_init.pruning.scores import prune_scores
 
 
 def full(*shape: int) -> torch.Tensor:
@@ -90,3 +90,9 @@ def test_packed_masks_take_one_bit_per_entry_and_unpack_to_the_same_mask():
     # numpy's bit order, so `np.unpackbits` reads the same bytes.
     assert np.array_equal(packed.numpy(), np.packbits(mask.numpy().reshape(-1)))
     assert torch.equal(unpack_mask(packed, mask.shape), mask)
+
+
+def test_an_unknown_method_is_refused_rather_than_scored_as_random():
+    weights = [torch.randn(1, 4, 3)]
+    with pytest.raises(ValueError, match="'magnitud'"):
+        prune_scores("magnitud", weights, weights, [torch.Generator().manual_seed(0)])

@@ -186,3 +186,8 @@ def test_shuffling_keeps_per_layer_counts_and_moves_the_kept_entries():
     assert overlap < 0.3  # 10% by chance
     again = shuffle_within_layers(masks, [generator(s, "prune/shuffle") for s in (0, 1)])[0]
     assert torch.equal(shuffled, again) and not torch.equal(shuffled[0], shuffled[1])
+
+
+def test_an_unknown_method_at_initialization_is_refused():
+    with pytest.raises(ValueError, match="'snap'"):
+        masks_at_init("snap", LeNet(population=1), 0.5, "global")

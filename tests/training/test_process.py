@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from lottery_init.config.paths import ROOT
-from lottery_init.sweep import workers as population
+from lottery_init.sweep import workers
 from lottery_init.sweep.cluster import submission
 from lottery_init.sweep.progress import SweepClock
 from lottery_init.training.process import OUR_LINES, prepare_training_process
@@ -70,18 +70,18 @@ def test_importing_the_training_modules_sets_no_log_level():
 
 
 def test_a_pool_worker_prepares_its_process_as_it_starts(fresh_process, monkeypatch):
-    monkeypatch.setattr(population, "_claimed", population._claimed)
-    monkeypatch.setattr(population, "_clock", population._clock)
+    monkeypatch.setattr(workers, "_claimed", workers._claimed)
+    monkeypatch.setattr(workers, "_clock", workers._clock)
     devices: queue.Queue[str] = queue.Queue()
     devices.put("cpu")
     finished = multiprocessing.get_context("spawn").Value("i", 0)
-    population._claim(devices, 1, SweepClock(1, 1, finished))
-    assert flushing() and population._claimed == "cpu"
+    workers._claim(devices, 1, SweepClock(1, 1, finished))
+    assert flushing() and workers._claimed == "cpu"
 
 
 def test_a_cluster_job_prepares_its_process_before_it_trains(fresh_process, monkeypatch):
     seen = []
     monkeypatch.setattr(submission, "train_packed", lambda p, device: seen.append(flushing()))
-    job = submission.PopulationJob(population.Population("p", [], [], [], None), cpus=1, gpus=0)
+    job = submission.PopulationJob(workers.Population("p", [], [], [], None), cpus=1, gpus=0)
     job()
     assert seen == [True]

@@ -23,7 +23,7 @@ from lottery_init.tools.data_stats import channel_stats
 from lottery_init.training.checkpoints import AtomicCheckpointIO
 from lottery_init.training.population import train
 
-FIXTURE = Path(__file__).parent / "fixtures" / "pre_data_contract"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "pre_data_contract"
 # The fixture's run: two one-epoch rounds on 600 MNIST images (tests/fixtures/README.md).
 FIXTURE_RUN = ["epochs=2", "prune.every_n_epochs=1", "data.train_size=600", "data.test_size=200"]
 FIXTURE_RUN += ["trainer=cpu"]

@@ -212,7 +212,7 @@ def test_a_population_stopped_mid_round_resumes_on_the_other_device_to_the_same_
     fit(configs(*RESUMED), stopped, first, callbacks=[StopAfter(3)])
     assert load(stopped / "ckpt" / LAST)["epoch"] == 2
     assert all(read_run(stopped / str(seed))["status"] == "running" for seed in SEEDS)
-    caplog.set_level(logging.INFO, logger="lottery_init.train")
+    caplog.set_level(logging.INFO, logger="lottery_init.training.population")
     fit(configs(*RESUMED), stopped, then)
     # Without this, a checkpoint that failed to load would start afresh and still pass.
     assert "after 3 epochs" in caplog.text
