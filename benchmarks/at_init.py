@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 
 from lottery_init.config.compose import compose
-from lottery_init.pruning.saliency import METHODS_AT_INIT, masks_at_init
+from lottery_init.pruning.at_init_methods import METHODS_AT_INIT, masks_at_init
 from lottery_init.runs.results import read_metrics
 from lottery_init.training.population import build_population, train_population
 from lottery_init.training.process import prepare_training_process

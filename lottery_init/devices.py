@@ -1,5 +1,5 @@
 """Devices: the kind a run trains on (the trainer config decides), where a sweep's populations
-go and the memory they find there, and float32 precision pinned and recorded."""
+go and the memory they find there, the GPUs local jobs may use, and float32 precision pinned."""
 
 import os
 from collections import Counter

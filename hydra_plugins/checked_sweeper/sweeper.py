@@ -33,7 +33,7 @@ class CheckedSweeper(BasicSweeper):
     """Composes and validates every job of a batch before the launcher starts the first one, so
     that a bad value in the last job of a sweep costs seconds, not the hours of the jobs before.
     Each job's folder is named by its init, seed and the overrides that set it apart
-    (`jobs.job_name`), so a sweep grown in the same folder finds its finished runs again.
+    (`folders.job_name`), so a sweep grown in the same folder finds its finished runs again.
     Each folder is locked for the whole sweep (`ownership.claim`): a folder another process
     trains is left to it (or waited for, with `wait_for_owners`), and a folder holding a run
     of another config stops the sweep before any training."""

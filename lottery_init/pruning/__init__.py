@@ -1,6 +1,7 @@
-"""Pruning: the mask maths as pure functions (`masks.py`, `saliency.py`) and the callbacks that
-schedule them (`callback.py`: iterative pruning with rewinding; `one_shot.py`: pruning at
-initialization), both holding their masks through `masking.MaskedTraining`."""
+"""Pruning: the maths as pure functions (`masks.py`, `scores.py`, `saliency.py`,
+`at_init_methods.py`) and the callbacks that schedule them (`callback.py`: iterative pruning
+with rewinding; `one_shot.py`: pruning at initialization), both holding their masks through
+`masking.MaskedTraining`."""
 
 from lottery_init.pruning.callback import REWINDS, IterativeMagnitudePruning
 from lottery_init.pruning.masking import MaskedTraining

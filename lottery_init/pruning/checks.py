@@ -6,10 +6,10 @@ import inspect
 from hydra.utils import get_class
 from omegaconf import DictConfig
 
+from lottery_init.pruning.at_init_methods import METHODS_AT_INIT
 from lottery_init.pruning.callback import REWINDS
 from lottery_init.pruning.masks import SCOPES
 from lottery_init.pruning.one_shot import PruningAtInit
-from lottery_init.pruning.saliency import METHODS_AT_INIT
 from lottery_init.pruning.scores import METHODS
 
 # What the training code passes to every schedule itself.

@@ -1,4 +1,5 @@
-"""Pruning maths for a stacked population: scores, masks and what remains (pure functions)."""
+"""Mask maths for a stacked population: masks from scores, shuffles, what remains, packed bits
+(pure functions)."""
 
 import numpy as np
 import torch

@@ -6,15 +6,15 @@ from typing import Any
 import pytorch_lightning as pl
 import torch
 
+from lottery_init.pruning.at_init_methods import masks_at_init, method_at_init
 from lottery_init.pruning.masking import MaskedTraining
 from lottery_init.pruning.masks import shuffle_within_layers
-from lottery_init.pruning.saliency import METHODS_AT_INIT, masks_at_init
 from lottery_init.seeding import generator
 
 
 class PruningAtInit(MaskedTraining):
     """Before the first step, keep `remaining` of each member's weights as `method` scores them
-    on its own θ₀ (`saliency.masks_at_init`; SNIP and GraSP on the member's first `images`
+    on its own θ₀ (`at_init_methods.masks_at_init`; SNIP and GraSP on the member's first `images`
     training images in its own order), then train one round of every epoch with that mask.
 
     Controls: `shuffle` moves each layer's kept entries to random places (same per-layer
@@ -57,7 +57,7 @@ class PruningAtInit(MaskedTraining):
         """Each member's mask from its θ₀ (and its first images), shuffled for the control."""
         # SynFlow's all-ones input takes the shape of one image.
         batch = datamodule.first_images(
-            self.images if METHODS_AT_INIT[self.method].needs_images else 1
+            self.images if method_at_init(self.method).needs_images else 1
         )
         masks = masks_at_init(
             self.method,

@@ -23,7 +23,7 @@ from lottery_init.report.read.names import folder_name, setting_names
 from lottery_init.report.read.sweep import load_sweep, read_runs, sweep_of
 from lottery_init.report.setting import write_setting
 from lottery_init.report.stability import BREAK_MARGIN
-from lottery_init.runs.layout import REPORT
+from lottery_init.runs.layout import REPORT, RUN_JSON
 
 
 class NoUsableRuns(ValueError):
@@ -76,7 +76,9 @@ def write_report(
     given) into its `report/` folder."""
     sweep = load_sweep(sweep_dir, setting)
     if not sweep.usable:
-        raise NoUsableRuns(f"No usable run under {sweep_dir}: no run.json that is running or done.")
+        raise NoUsableRuns(
+            f"No usable run under {sweep_dir}: no {RUN_JSON} that is running or done."
+        )
     out = Path(sweep_dir) / REPORT
     any_run = next(iter(sweep.usable.values()))[0]
     name = setting_names([any_run.setting])[any_run.setting]

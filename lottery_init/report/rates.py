@@ -60,7 +60,7 @@ def accuracies(runs: list[Run]) -> Accuracies:
 
 def versus_study(accs: Accuracies) -> dict[Key, dict[float, Comparison]]:
     """Each arm minus the study's arm of its init method, per fraction both reach, paired by
-    seed (`stats.compare`), Holm-adjusted over the arm's fractions (Holm 1979)."""
+    seed (`t_tests.compare`), Holm-adjusted over the arm's fractions (Holm 1979)."""
     result = {}
     for (label, *arm), by_fraction in sorted(accs.items()):
         study = accs.get((label, *STUDY))

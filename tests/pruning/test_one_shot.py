@@ -15,8 +15,8 @@ from lottery_init.config.paths import data_dir
 from lottery_init.models import LeNet
 from lottery_init.models.initializers import InitMethod, initialize_member, reinitialize
 from lottery_init.pruning import PruningAtInit
+from lottery_init.pruning.at_init_methods import masks_at_init
 from lottery_init.pruning.masks import prunable
-from lottery_init.pruning.saliency import masks_at_init
 from lottery_init.runs.masks_file import load_masks
 from lottery_init.runs.results import read_run
 from lottery_init.training.lightning_module import LotteryModule

@@ -8,14 +8,9 @@ from torch.nn import functional as F
 
 from lottery_init.config.paths import ROOT
 from lottery_init.models import LeNet, stacked_layers
+from lottery_init.pruning.at_init_methods import METHODS_AT_INIT, masks_at_init
 from lottery_init.pruning.masks import keep_fraction, prunable, shuffle_within_layers
-from lottery_init.pruning.saliency import (
-    METHODS_AT_INIT,
-    hessian_gradient,
-    masks_at_init,
-    snip_scores,
-    synflow_scores,
-)
+from lottery_init.pruning.saliency import hessian_gradient, snip_scores, synflow_scores
 from lottery_init.seeding import generator
 
 MODELS = sorted(p.stem for p in (ROOT / "conf" / "model").glob("*.yaml"))

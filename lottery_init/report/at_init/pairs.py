@@ -53,7 +53,7 @@ def pairs(accs: Accuracies) -> list[Pairing]:
 
 
 def paired_tests(accs: Accuracies) -> list[tuple[Pairing, Comparison]]:
-    """Every test of `pairs` with its comparison (`stats.compare`: paired by seed), Holm-adjusted
+    """Every test of `pairs` with its comparison (`t_tests.compare`: paired by seed), Holm-adjusted
     over the tests of its kind at its fraction (Holm 1979)."""
     done = [(t, compare(accs[t[1]][t[3]], accs[t[2]][t[3]])) for t in pairs(accs)]
     done = [(t, c) for t, c in done if c is not None]
