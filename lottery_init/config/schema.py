@@ -80,6 +80,7 @@ class AtInitSchema:
     rewind: str = "init"  # init or reinit
     shuffle: bool = False
     images: int | None = None  # SNIP, GraSP
+    images_per_class: int | None = None  # SNIP, GraSP: a class-balanced batch instead
     temperature: float | None = None  # GraSP
     iterations: int | None = None  # SynFlow
 

@@ -92,6 +92,24 @@ class ImageDataModule(pl.LightningDataModule):
         orders = orders.to(self.device)
         return self.train_x[orders], self.train_y[orders]
 
+    def first_images_per_class(self, per_class: int) -> Batch:
+        """Each member's first `per_class` training images of every class `[P, per_class * C,
+        ...]`, class by class, in its own order of the first epoch (GraSP's class-balanced batch,
+        Wang et al. 2020)."""
+        orders = draw_orders(copies(self.gens), len(self.train_y), pin=False).to(self.device)
+        classes, counts = torch.unique(self.train_y, return_counts=True)
+        if counts.min() < per_class:
+            raise ValueError(
+                f"prune.images_per_class={per_class}, but the training set holds only "
+                f"{int(counts.min())} images of its rarest class."
+            )
+        picked = [
+            torch.cat([order[self.train_y[order] == c][:per_class] for c in classes])
+            for order in orders
+        ]
+        orders = torch.stack(picked)
+        return self.train_x[orders], self.train_y[orders]
+
     def val_dataloader(self) -> list[TestBatches]:
         """The test set (dataloader 0), then the validation split when there is one."""
         sets = [(self.test_x, self.test_y)] + ([(self.val_x, self.val_y)] if self.val_size else [])

@@ -31,6 +31,7 @@ def check_prune(cfg: DictConfig, layers: int) -> None:
     if schedule is PruningAtInit:
         held_out = cfg.data.get("val_size") or 0
         check_at_init(prune, cfg.epochs, (cfg.data.train_size or cfg.data.sizes.train) - held_out)
+        check_per_class(prune, cfg.data.classes)
     else:
         check_iterative(prune, layers)
 
@@ -66,6 +67,18 @@ def check_at_init(prune: DictConfig, epochs: int, train_images: int) -> None:
         raise ValueError(f"prune.temperature must be positive, got {prune.get('temperature')}.")
     if prune.method == "synflow" and not (prune.get("iterations") or 0) >= 1:
         raise ValueError(f"prune.iterations must be 1 or more, got {prune.get('iterations')}.")
+
+
+def check_per_class(prune: DictConfig, classes: int) -> None:
+    """A class-balanced batch: a positive number of images per class, for a method that scores
+    on images."""
+    per_class = prune.get("images_per_class")
+    if per_class is None:
+        return
+    if not METHODS_AT_INIT[prune.method].needs_images:
+        raise ValueError(f"prune.method={prune.method} scores on no images: no images_per_class.")
+    if per_class < 1:
+        raise ValueError(f"prune.images_per_class must be 1 or more, got {per_class}.")
 
 
 def check_iterative(prune: DictConfig, layers: int) -> None:

@@ -15,7 +15,8 @@ from lottery_init.seeding import generator
 class PruningAtInit(MaskedTraining):
     """Before the first step, keep `remaining` of each member's weights as `method` scores them
     on its own θ₀ (`at_init_methods.masks_at_init`; SNIP and GraSP on the member's first `images`
-    training images in its own order), then train one round of every epoch with that mask.
+    training images in its own order, or with `images_per_class` on its first that many of each
+    class), then train one round of every epoch with that mask.
 
     Controls: `shuffle` moves each layer's kept entries to random places (same per-layer
     counts, Frankle et al. 2021); `rewind=reinit` trains the mask from a fresh draw of the init
@@ -30,6 +31,7 @@ class PruningAtInit(MaskedTraining):
         rewind: str = "init",
         shuffle: bool = False,
         images: int | None = None,
+        images_per_class: int | None = None,
         temperature: float | None = None,
         iterations: int | None = None,
         seeds: Sequence[int] = (),
@@ -38,6 +40,7 @@ class PruningAtInit(MaskedTraining):
         super().__init__(every_n_epochs)
         self.remaining, self.method, self.scope = remaining, method, scope
         self.rewind, self.shuffle, self.images = rewind, shuffle, images
+        self.images_per_class = images_per_class
         self.temperature, self.iterations = temperature, iterations
         self.seeds, self.reinit = list(seeds), reinit
         self.pruned = False
@@ -56,9 +59,12 @@ class PruningAtInit(MaskedTraining):
     def score(self, model: torch.nn.Module, datamodule: Any) -> list[torch.Tensor]:
         """Each member's mask from its θ₀ (and its first images), shuffled for the control."""
         # SynFlow's all-ones input takes the shape of one image.
-        batch = datamodule.first_images(
-            self.images if method_at_init(self.method).needs_images else 1
-        )
+        if not method_at_init(self.method).needs_images:
+            batch = datamodule.first_images(1)
+        elif self.images_per_class is not None:
+            batch = datamodule.first_images_per_class(self.images_per_class)
+        else:
+            batch = datamodule.first_images(self.images)
         masks = masks_at_init(
             self.method,
             model,

@@ -63,24 +63,40 @@ def synflow_scores(model: nn.Module, input_shape: Sequence[int]) -> list[torch.T
     return [(w.detach() * g).abs() for w, g in zip(weights, grads, strict=True)]
 
 
-def synflow_masks(
-    model: nn.Module, input_shape: Sequence[int], remaining: float, scope: str, iterations: int
-) -> list[torch.Tensor]:
-    """SynFlow's masks: `iterations` rounds of scoring the masked network and keeping
-    remaining^(k / iterations) of the weights in round k, the paper's exponential schedule
-    (Tanaka et al. 2020, Algorithm 1); on a float64 copy with |θ| in place of θ, so no
-    activation is negative and no sum underflows."""
+def linearized(model: nn.Module) -> nn.Module:
+    """SynFlow's network: a float64 copy of `model` with |θ| in place of θ, so that no
+    activation is negative and no sum underflows (Tanaka et al. 2020, Algorithm 1)."""
     linear = copy.deepcopy(model).double()
     with torch.no_grad():
         for param in linear.parameters():
             param.abs_()
-    weights = prunable(linear)
-    start = [w.detach().clone() for w in weights]
-    masks = [torch.ones_like(w, dtype=torch.bool) for w in weights]
+    return linear
+
+
+def masked_scores(
+    linear: nn.Module,
+    start: list[torch.Tensor],
+    masks: list[torch.Tensor],
+    input_shape: Sequence[int],
+) -> list[torch.Tensor]:
+    """SynFlow's scores of the `linearized` network with its prunable weights at `start` (|θ₀|)
+    times `masks`: the masked network each iteration scores."""
+    with torch.no_grad():
+        for w, w0, m in zip(prunable(linear), start, masks, strict=True):
+            w.copy_(w0 * m)
+    return synflow_scores(linear, input_shape)
+
+
+def synflow_masks(
+    model: nn.Module, input_shape: Sequence[int], remaining: float, scope: str, iterations: int
+) -> list[torch.Tensor]:
+    """SynFlow's masks: `iterations` rounds of scoring the masked `linearized` network and
+    keeping remaining^(k / iterations) of the weights in round k, the paper's exponential
+    schedule (Tanaka et al. 2020, Algorithm 1)."""
+    linear = linearized(model)
+    start = [w.detach().clone() for w in prunable(linear)]
+    masks = [torch.ones_like(w, dtype=torch.bool) for w in start]
     for k in range(1, iterations + 1):
-        with torch.no_grad():
-            for w, w0, m in zip(weights, start, masks, strict=True):
-                w.copy_(w0 * m)
-        scores = synflow_scores(linear, input_shape)
+        scores = masked_scores(linear, start, masks, input_shape)
         masks = keep_fraction(scores, masks, remaining ** (k / iterations), scope)
     return masks

@@ -9,6 +9,7 @@ from lottery_init.report.claims import CLAIMS, Claim, Pair, judge_all
 from lottery_init.report.conclusions import conclusions
 from lottery_init.report.differences import differences
 from lottery_init.report.layer_scale import layer_scale_section
+from lottery_init.report.layers import layers_section
 from lottery_init.report.matrix import Row
 from lottery_init.report.narrow import narrow_section
 from lottery_init.report.read.sweep import Sweep
@@ -104,8 +105,10 @@ def write_setting(sweep: Sweep, out: Path, title: str, margin: float, break_marg
     text += [summary, conclusions(stats, judged, margin), *power_section(judged)]
     # Holm over every conclusion's pairs, in the section and in the matrix alike.
     pairs = [pair for claim in CLAIMS for pair in claim.pairs]
-    tests = pair_tests(breaks(sweep.usable, break_margin), pairs)
+    points = breaks(sweep.usable, break_margin)
+    tests = pair_tests(points, pairs)
     text += stability_section(sweep.usable, tests, break_margin, out)
+    text += layers_section(sweep.usable, points, out) if points else []
     text += narrow_section(stats, sweep.arms, out)
     text += layer_scale_section(stats, sweep.arms)
     text += ticket_section(runs, out)

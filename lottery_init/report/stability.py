@@ -9,6 +9,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from lottery_init.report.figures import remaining_axis
+from lottery_init.report.layers import FEW_PER_CLASS, median_starved_round
 from lottery_init.report.read.sweep import Run
 from lottery_init.report.statistics.signed_rank import Break, PairTest, pair_lines
 
@@ -78,12 +79,16 @@ def stability_figure(usable: dict[str, list[Run]], margin: float = BREAK_MARGIN)
         shares = [survival(points, max(remaining))[r] * 100 for r in remaining]
         # Methods often share a step: a line style each keeps every one of them visible.
         style = {"where": "post", "linestyle": ["-", "--", "-.", ":"][number % 4]}
-        ax.step([value * 100 for value in remaining.values()], shares, label=label, **style)
+        line = ax.step([value * 100 for value in remaining.values()], shares, label=label, **style)
         every += remaining.values()
+        starved = median_starved_round(usable[label])
+        if starved is not None:
+            x = _remaining_at(remaining, starved) * 100
+            ax.axvline(x, color=line[0].get_color(), linestyle=":", linewidth=1)
     if every:
         remaining_axis(ax, every)
     ax.set(ylabel=f"seeds within {margin * 100:.2f} points of dense (%)", ylim=(-3, 103))
-    ax.legend(fontsize="small")
+    ax.legend(fontsize="small", title=f"dotted: output layer < {FEW_PER_CLASS} weights per class")
     return fig
 
 

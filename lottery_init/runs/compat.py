@@ -41,6 +41,7 @@ def _before_added_keys(named_data: bool) -> dict[str, Any]:
     `conf/data/mnist.yaml`, with a model of MNIST's input shape and classes."""
     before = {"tf32": False, "data.val_size": None}
     before |= {"prune.layer_rates": None, "prune.target_remaining": None}
+    before |= {"prune.images_per_class": None}
     if named_data:
         return before
     mnist = OmegaConf.to_container(OmegaConf.load(ROOT / "conf" / "data" / "mnist.yaml"))

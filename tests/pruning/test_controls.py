@@ -175,3 +175,22 @@ def test_controls_experiment_adds_reinit_and_random_pruning_to_the_grid():
             0.2,
             5,
         )
+
+
+def test_output_layer_experiment_holds_the_study_beside_half_rate_output_and_global_scope():
+    params = composed("experiment=output_layer").hydra.sweeper.params
+    assert params.prune == "imp,imp_output_half,imp_global" and params.seed == "range(11)"
+    study = compose(["experiment=seed_paper"])
+    for option, (scope, rates) in {
+        "imp": ("layer", None),
+        "imp_output_half": ("layer", [0.2, 0.2, 0.1]),
+        "imp_global": ("global", None),
+    }.items():
+        cfg = compose(["experiment=output_layer", f"prune={option}"])
+        validate([cfg])
+        prune = cfg.prune
+        assert (prune.scope, prune.layer_rates and list(prune.layer_rates)) == (scope, rates)
+        # Everything else is the study's run.
+        same = {k: v for k, v in cfg.items() if k != "prune"}
+        assert same == {k: v for k, v in study.items() if k != "prune"}
+        assert (prune.rate, prune.every_n_epochs, prune.rewind) == (0.2, 5, "init")

@@ -138,6 +138,8 @@ def test_a_run_pruned_at_init_records_one_round_at_the_exact_fraction(tmp_path, 
             "prune.rate is no option of PruningAtInit; its options",
         ),
         (["+prune.remaining=0.1"], "prune.remaining is no option of IterativeMagnitudePruning"),
+        (["prune=grasp", "prune.images_per_class=0"], "prune.images_per_class must be 1 or more"),
+        (["prune=synflow", "prune.images_per_class=2"], "prune.method=synflow scores on no images"),
     ],
 )
 def test_a_bad_pruning_at_init_config_stops_before_training(tmp_path, overrides, message):
@@ -155,3 +157,41 @@ def test_first_images_are_what_each_members_first_steps_train_on(mnist_raw):
     assert torch.equal(x, torch.cat([b[0] for b in chunk[:2]], dim=1)[:, :100])
     assert torch.equal(y, torch.cat([b[1] for b in chunk[:2]], dim=1)[:, :100])
     assert not torch.equal(x[0], x[1])
+
+
+def test_a_class_balanced_batch_is_each_members_first_images_of_every_class(mnist_raw):
+    data = compose(TINY).data
+    module = instantiate(data, seeds=[0, 1], data_dir=data_dir(data.data_dir))
+    module.setup()
+    x, y = module.first_images_per_class(3)
+    assert y.shape == (2, 30)
+    # Class by class, each member's first 3 of that class in its own first epoch's order.
+    first, labels = module.first_images(600)
+    for member in range(2):
+        for c in range(10):
+            own = first[member][labels[member] == c][:3]
+            assert torch.equal(x[member, 3 * c : 3 * c + 3], own)
+            assert (y[member, 3 * c : 3 * c + 3] == c).all()
+    assert not torch.equal(x[0], x[1])
+
+
+def test_grasp_with_images_per_class_scores_on_the_class_balanced_batch(mnist_raw):
+    data = compose(TINY).data
+    module = instantiate(data, seeds=[0, 1], data_dir=data_dir(data.data_dir))
+    module.setup()
+    model = LeNet(population=2)
+    settings = {"remaining": 0.1, "every_n_epochs": 1, "method": "grasp", "temperature": 200.0}
+    masks = PruningAtInit(**settings, images=20, images_per_class=2).score(model, module)
+    balanced = module.first_images_per_class(2)
+    expected = masks_at_init("grasp", model, 0.1, "global", balanced, temperature=200.0)
+    assert all(torch.equal(a, b) for a, b in zip(masks, expected, strict=True))
+    first = PruningAtInit(**settings, images=20).score(model, module)
+    assert not all(torch.equal(a, b) for a, b in zip(masks, first, strict=True))
+
+
+def test_a_class_balanced_batch_larger_than_the_rarest_class_is_refused(mnist_raw):
+    data = compose(TINY).data
+    module = instantiate(data, seeds=[0], data_dir=data_dir(data.data_dir))
+    module.setup()
+    with pytest.raises(ValueError, match="images of its rarest class"):
+        module.first_images_per_class(100)

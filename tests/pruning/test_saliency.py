@@ -8,9 +8,16 @@ from torch.nn import functional as F
 
 from lottery_init.config.paths import ROOT
 from lottery_init.models import LeNet, stacked_layers
+from lottery_init.models.initializers import InitMethod, initialize_member
 from lottery_init.pruning.at_init_methods import METHODS_AT_INIT, masks_at_init
 from lottery_init.pruning.masks import keep_fraction, prunable, shuffle_within_layers
-from lottery_init.pruning.saliency import hessian_gradient, snip_scores, synflow_scores
+from lottery_init.pruning.saliency import (
+    hessian_gradient,
+    linearized,
+    masked_scores,
+    snip_scores,
+    synflow_masks,
+)
 from lottery_init.seeding import generator
 
 MODELS = sorted(p.stem for p in (ROOT / "conf" / "model").glob("*.yaml"))
@@ -111,19 +118,21 @@ def test_grasp_keeps_the_weights_of_lowest_minus_theta_hg():
 
 @pytest.mark.parametrize("name", MODELS)
 def test_synflow_scores_are_positive_and_conserved_through_every_layer(name):
-    model = built(name).double()
-    with torch.no_grad():
-        for param in model.parameters():
-            param.abs_()
+    model = built(name)
     shape = SHAPES.get(name, [3, 8, 8])
-    scores = synflow_scores(model, shape)
-    # Biases are zero at θ₀, so the network with |θ| is positively homogeneous in each layer's
-    # weights: every layer's scores sum to the same R (Tanaka et al. 2020, Theorem 2).
-    output = model(torch.ones(2, 1, *shape, dtype=torch.float64)).sum(dim=(1, 2))
-    for s in scores:
-        assert (s >= 0).all()
+    # The masks of SynFlow's own schedule after 2 of its iterations, and the masked network its
+    # next iteration scores.
+    masks = synflow_masks(model, shape, 0.2, "global", 2)
+    linear = linearized(model)
+    start = [w.detach().clone() for w in prunable(linear)]
+    scores = masked_scores(linear, start, masks, shape)
+    # Biases are zero at θ₀, so the masked network with |θ| is positively homogeneous in each
+    # layer's weights: every layer's scores sum to the same R (Tanaka et al. 2020, Theorem 2).
+    output = linear(torch.ones(2, 1, *shape, dtype=torch.float64)).sum(dim=(1, 2))
+    for s, m in zip(scores, masks, strict=True):
+        assert (s >= 0).all() and (s[~m] == 0).all()
         torch.testing.assert_close(s.flatten(1).sum(dim=1), output, rtol=1e-9, atol=0)
-    assert (scores[0] > 0).float().mean() > 0.5
+    assert (scores[0] > 0).float().mean() > 0.1
 
 
 @pytest.mark.parametrize("name", MODELS)
@@ -186,3 +195,26 @@ def test_shuffling_keeps_per_layer_counts_and_moves_the_kept_entries():
 def test_an_unknown_method_at_initialization_is_refused():
     with pytest.raises(ValueError, match="'snap'"):
         masks_at_init("snap", LeNet(population=1), 0.5, "global")
+
+
+SYNFLOW = {"input_shape": [1, 28, 28], "iterations": 20}
+
+
+def initialized(init: str, seed: int) -> LeNet:
+    """LeNet-300-100 (one member) at θ₀ of `init`'s file and `seed`."""
+    model = LeNet(population=1)
+    stated = OmegaConf.to_container(OmegaConf.load(ROOT / "conf" / "init" / f"{init}.yaml"))
+    initialize_member(model, 0, InitMethod(name=init, **stated), seed)
+    return model
+
+
+def test_synflow_keeps_one_mask_for_xavier_and_kaiming_normal_of_one_seed():
+    # Both scale one normal draw per layer, and a layer's scale multiplies every score alike.
+    masks = {
+        init: masks_at_init("synflow", initialized(init, 3), 0.05, "global", **SYNFLOW)
+        for init in ("xavier_normal", "kaiming_normal", "xavier_uniform")
+    }
+    same = zip(masks["xavier_normal"], masks["kaiming_normal"], strict=True)
+    assert all(torch.equal(a, b) for a, b in same)
+    other = zip(masks["xavier_normal"], masks["xavier_uniform"], strict=True)
+    assert not all(torch.equal(a, b) for a, b in other)

@@ -25,10 +25,10 @@ def one_shot(method: str, init: str, seed: int, fraction: float, acc: float, **p
     return Run(Path(f"{method}_{init}_{seed}_{fraction}"), init, seed, "done", rounds, [], config)
 
 
-def imp(init: str, seed: int, acc: float = 0.98) -> Run:
+def imp(init: str, seed: int, acc: float = 0.98, scope: str = "layer") -> Run:
     """An IMP run of 20 rounds losing one point per round: linear in log(remaining)."""
     rounds = [{"round": r, "remaining": 0.8**r, "test_acc": acc - 0.01 * r} for r in range(20)]
-    config = {"prune": {"rate": 0.2, "every_n_epochs": 5, "method": "magnitude"}}
+    config = {"prune": {"rate": 0.2, "every_n_epochs": 5, "method": "magnitude", "scope": scope}}
     return Run(Path(f"imp_{init}_{seed}"), init, seed, "done", rounds, [], config)
 
 
@@ -54,7 +54,7 @@ def test_the_shuffled_control_is_its_own_method_and_compared_seed_by_seed():
         one_shot("synflow", "kaiming_normal", s, 0.05, b, shuffle=True) for s, b in BASES.items()
     ]
     runs[0].rounds[0]["test_acc"] += 0.002  # differences that vary a little
-    (test, comparison), *_ = paired_tests(accuracies(runs, [])[0])
+    (test, comparison), *_ = paired_tests(accuracies(runs, [])[0], "global")
     assert test == (
         "mask vs shuffled",
         Method("synflow", "", "kaiming_normal"),
@@ -72,14 +72,15 @@ def test_holm_adjusts_over_the_tests_of_a_kind_at_one_fraction():
         for s, b in BASES.items():
             runs.append(one_shot(method, "xavier_normal", s, 0.05, b + gap + 0.001 * (s % 2)))
             runs.append(one_shot(method, "xavier_normal", s, 0.05, b, shuffle=True))
-    done = [c for t, c in paired_tests(accuracies(runs, [])[0]) if t[0] == "mask vs shuffled"]
+    tests = paired_tests(accuracies(runs, [])[0], "global")
+    done = [c for t, c in tests if t[0] == "mask vs shuffled"]
     smallest = min(c.p for c in done)
     assert min(c.p_holm for c in done) == pytest.approx(min(1.0, 2 * smallest))
 
 
 def test_init_methods_are_compared_within_each_method_and_imp_against_each_method():
     runs = [
-        one_shot("snip", init, s, 0.05, 0.9)
+        one_shot("snip", init, s, 0.05, 0.9, scope="layer")
         for init in ("xavier_normal", "kaiming_normal")
         for s in (0, 1, 2)
     ]
@@ -89,7 +90,8 @@ def test_init_methods_are_compared_within_each_method_and_imp_against_each_metho
         for s in (0, 1, 2)
     ]
     kinds = [
-        (t[0], t[1].label, t[2].label) for t, _ in paired_tests(accuracies(runs, iterative)[0])
+        (t[0], t[1].label, t[2].label)
+        for t, _ in paired_tests(accuracies(runs, iterative)[0], "layer")
     ]
     assert ("IMP vs method", IMP, "snip") in kinds
     assert ("init vs init", "snip", "snip") in kinds and ("init vs init", IMP, IMP) in kinds
@@ -154,7 +156,7 @@ def test_the_reinit_control_is_compared_with_the_mask_at_theta0():
         one_shot("snip", "xavier_normal", s, 0.05, BASES[s] - 0.01, rewind="reinit")
         for s in (0, 1, 2)
     ]
-    (test, _), *_ = paired_tests(accuracies(runs, [])[0])
+    (test, _), *_ = paired_tests(accuracies(runs, [])[0], "global")
     assert test[0] == "θ₀ vs reinit" and test[2] == Method("snip", "reinit", "xavier_normal")
 
 
@@ -189,3 +191,39 @@ def test_a_group_with_no_finished_run_says_so_without_a_figure(tmp_path):
     lines = at_init_section([running], [imp("xavier_normal", 0)], tmp_path)
     assert "No one-shot run has finished yet." in lines
     assert not (tmp_path / "at_init.png").exists()
+
+
+def kinds_against_imp(scope: str, imp_scope: str) -> list[tuple[str, str]]:
+    """The IMP tests of 3 seeds' global or per-layer SNIP masks beside IMP runs of `imp_scope`."""
+    runs = [one_shot("snip", "xavier_normal", s, 0.05, 0.9, scope=scope) for s in (0, 1, 2)]
+    iterative = [imp("xavier_normal", s, 0.97 + 0.001 * s, imp_scope) for s in (0, 1, 2)]
+    tests = paired_tests(accuracies(runs, iterative)[0], scope)
+    return [(t[1].label, t[2].label) for t, _ in tests if t[0] == "IMP vs method"]
+
+
+def test_imp_is_tested_only_against_masks_of_its_own_scope():
+    assert kinds_against_imp("global", "layer") == []
+    assert kinds_against_imp("global", "global") == [("IMP, global", "snip")]
+    assert kinds_against_imp("layer", "layer") == [("IMP", "snip")]
+
+
+def test_the_section_says_when_imp_and_the_masks_differ_in_scope(tmp_path):
+    runs = [one_shot("snip", "xavier_normal", s, 0.05, 0.9, scope="global") for s in (0, 1)]
+    text = "\n".join(at_init_section(runs, [imp("xavier_normal", 0)], tmp_path))
+    assert "the scopes differ, so IMP is shown but not tested against them" in text
+    assert "**IMP vs method**" not in text
+
+
+def test_the_density_table_shows_what_each_mask_keeps_per_layer(tmp_path):
+    runs = [one_shot("snip", "xavier_normal", s, 0.05, 0.9, scope="layer") for s in (0, 1)]
+    for run, first in zip(runs, (0.02, 0.04), strict=True):
+        run.rounds[-1]["layer_remaining"] = [first, 0.1, 0.5]
+    iterative = [imp("xavier_normal", 0)]
+    for entry in iterative[0].rounds:
+        entry["layer_remaining"] = [entry["remaining"]] * 3
+    lines = at_init_section(runs, iterative, tmp_path)
+    assert "| 5% | snip | xavier_normal | 3 | 10 | 50 |" in lines
+    # IMP's round 13 (0.8^13 = 5.5%) is the nearest to 5% in log(remaining).
+    assert f"| 5% | IMP | xavier_normal | {100 * 0.8**13:.3g} | {100 * 0.8**13:.3g} " in "\n".join(
+        lines
+    )

@@ -6,7 +6,7 @@ import math
 import numpy as np
 from matplotlib.figure import Figure
 
-from lottery_init.report.at_init.runs import IMP, Accuracies, Method, method_of
+from lottery_init.report.at_init.runs import IMP, Accuracies, Method, method_of, reference
 from lottery_init.report.figures import remaining_axis, round_curve
 from lottery_init.report.read.sweep import Run
 from lottery_init.report.statistics.t_tests import mean_std
@@ -17,10 +17,10 @@ def order(m: Method) -> tuple[bool, str, str, str]:
     return (m.name.startswith(IMP), m.name, m.control, m.init)
 
 
-def figure(accs: Accuracies, iterative: list[Run]) -> Figure:
+def figure(accs: Accuracies, iterative: list[Run], scope: str = "layer") -> Figure:
     """Per init method a panel: each one-shot method's mean ± sd accuracy against weights
-    remaining (dashed: shuffled control; dotted: other controls), and IMP's round-end accuracy
-    over all its rounds."""
+    remaining (dashed: shuffled control; dotted: other controls), and the round-end accuracy of
+    IMP at the masks' `scope` over all its rounds."""
     inits = sorted({m.init for m in accs})
     names = sorted({m.name for m in accs})
     fig = Figure(figsize=(7 * len(inits), 5), layout="constrained")
@@ -30,7 +30,7 @@ def figure(accs: Accuracies, iterative: list[Run]) -> Figure:
     for ax, init in zip(
         fig.subplots(1, len(inits), squeeze=False, sharey=True)[0], inits, strict=True
     ):
-        study = Method(IMP, "", init)  # drawn as IMP's whole curve instead
+        study = Method(reference(scope), "", init)  # drawn as IMP's whole curve instead
         for m in sorted((m for m in accs if m.init == init and m != study), key=order):
             x = sorted(accs[m], reverse=True)
             stats = np.nan_to_num([mean_std([100 * a for a in accs[m][f].values()]) for f in x]).T
@@ -47,7 +47,8 @@ def figure(accs: Accuracies, iterative: list[Run]) -> Figure:
                 label=m.label,
             )
         imp = [r for r in iterative if method_of(r) == study]
-        round_curve(ax, imp, f"{IMP} (round ends)", {"color": "black"}, marker=".", linewidth=1)
+        label = f"{study.name} (round ends)"
+        round_curve(ax, imp, label, {"color": "black"}, marker=".", linewidth=1)
         remaining_axis(ax, grid)
         ax.set(title=init, ylabel="test accuracy (%)")
         ax.legend(fontsize="small")

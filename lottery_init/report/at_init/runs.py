@@ -15,7 +15,7 @@ from lottery_init.report.rates import at_fraction
 from lottery_init.report.read.sweep import Run
 
 # A method's own scoring settings; the report names a method by those its run changed.
-SCORING = ("images", "temperature", "iterations")
+SCORING = ("images", "images_per_class", "temperature", "iterations")
 # What a one-shot method sets in its run's config; the rest of the setting (epochs and scope
 # included) groups the runs compared with each other.
 ONE_SHOT_KEYS = ("prune.remaining", "prune.method", *(f"prune.{k}" for k in SCORING))
@@ -23,7 +23,9 @@ ONE_SHOT_KEYS = ("prune.remaining", "prune.method", *(f"prune.{k}" for k in SCOR
 # match for a one-shot run and an IMP run to compare.
 SCHEDULE_PREFIXES = ("prune.", "epochs", "trainer.max_epochs")
 IMP = "IMP"
-STUDY_SCHEDULE = {"rate": 0.2, "every_n_epochs": 5, "scope": "layer", "layer_rates": None}
+STUDY_SCHEDULE = {"rate": 0.2, "every_n_epochs": 5, "layer_rates": None}
+# The scope a run's prune config means where it names none: its kind's default file's.
+DEFAULT_SCOPE = {"one_shot": "global", "iterative": "layer"}
 
 
 @dataclass(frozen=True)
@@ -66,13 +68,26 @@ def base_of(run: Run) -> str:
     return _without(run, SCHEDULE_PREFIXES)
 
 
+def scope_of(run: Run) -> str:
+    """Whether the run's masks rank each layer on its own (`layer`) or all together (`global`)."""
+    kind = "one_shot" if is_one_shot(run) else "iterative"
+    return run.config.get("prune", {}).get("scope", DEFAULT_SCOPE[kind])
+
+
+def reference(scope: str) -> str:
+    """The name of IMP on the study's rate and interval at `scope`: what a mask of that scope is
+    compared with (`IMP`, per layer as in the study, or `IMP, global`)."""
+    return IMP if scope == "layer" else f"{IMP}, {scope}"
+
+
 def _imp_name(run: Run) -> str:
-    """`IMP` for the study's schedule, else its rate and interval, e.g. `IMP 0.4/2, global`."""
+    """`IMP` for the study's schedule, `IMP, global` for it at global scope, else its rate and
+    interval, e.g. `IMP 0.4/2` or `IMP 0.4/2, global`."""
     prune = run.config.get("prune", {})
     if all(prune.get(k, v) == v for k, v in STUDY_SCHEDULE.items()):
-        return IMP
+        return reference(scope_of(run))
     name = f"{IMP} {prune.get('layer_rates') or prune.get('rate')}/{prune.get('every_n_epochs')}"
-    return name + (", global" if prune.get("scope") == "global" else "")
+    return name + (", global" if scope_of(run) == "global" else "")
 
 
 @functools.cache

@@ -5,9 +5,10 @@ import json
 import math
 from pathlib import Path
 
+from lottery_init.report.at_init.densities import density_table, scope_note
 from lottery_init.report.at_init.figure import figure, order
 from lottery_init.report.at_init.pairs import KINDS, paired_tests
-from lottery_init.report.at_init.runs import Accuracies, accuracies, base_of, group_of
+from lottery_init.report.at_init.runs import Accuracies, accuracies, base_of, group_of, scope_of
 from lottery_init.report.read.names import setting_names
 from lottery_init.report.read.sweep import Run
 from lottery_init.report.statistics.t_tests import ALPHA, mean_std
@@ -42,9 +43,9 @@ def table(accs: Accuracies) -> list[str]:
     return lines
 
 
-def tests_table(accs: Accuracies) -> list[str]:
+def tests_table(accs: Accuracies, scope: str) -> list[str]:
     """Markdown: per kind of test, how many are significant, then every test's row."""
-    done = paired_tests(accs)  # Holm over a kind's tests at one fraction
+    done = paired_tests(accs, scope)  # Holm over a kind's tests at one fraction
     lines = []
     for kind, meaning in KINDS.items():
         mine = [(t, c) for t, c in done if t[0] == kind]
@@ -110,7 +111,8 @@ def at_init_section(one_shot: list[Run], iterative: list[Run], out: Path) -> lis
             lines += ["No one-shot run has finished yet.", ""]
             continue
         name = "at_init.png" if i == 1 else f"at_init_{i}.png"
-        figure(accs, imp).savefig(out / name, dpi=110)
-        lines += [_lengths(runs, imp), "", *table(accs), ""]
-        lines += [f"![Accuracy against weights remaining]({name})", "", *tests_table(accs)]
+        figure(accs, imp, scope_of(runs[0])).savefig(out / name, dpi=110)
+        lines += [_lengths(runs, imp), "", *table(accs), "", *density_table(runs, imp, accs)]
+        lines += [f"![Accuracy against weights remaining]({name})", "", *scope_note(runs, accs)]
+        lines += tests_table(accs, scope_of(runs[0]))
     return lines
