@@ -35,11 +35,12 @@ def layer_sizes(run: Run) -> tuple[tuple[int, ...], int]:
 
 
 def kept(run: Run, round_: int) -> list[int] | None:
-    """Weights each layer keeps in round `round_`; None where run.json does not record it."""
+    """Weights each layer keeps in round `round_`; None where run.json does not record them."""
     entry = next((e for e in run.rounds if e["round"] == round_), None)
-    if entry is None or "layer_remaining" not in entry:
-        return None
     sizes, _ = layer_sizes(run)
+    # A record of other layers than the config's model builds (edited by hand) says nothing.
+    if entry is None or len(entry.get("layer_remaining", ())) != len(sizes):
+        return None
     return [round(f * n) for f, n in zip(entry["layer_remaining"], sizes, strict=True)]
 
 
@@ -98,7 +99,7 @@ def layers_figure(usable: dict[str, list[Run]]) -> Figure:
         by_round: dict[int, list[list[float]]] = {}
         for run in runs:
             for entry in run.rounds:
-                if "layer_remaining" in entry:
+                if len(entry.get("layer_remaining", ())) == len(sizes):
                     by_round.setdefault(entry["round"], []).append(entry["layer_remaining"])
         rounds = sorted(by_round)
         for layer, ax in enumerate(axes):
