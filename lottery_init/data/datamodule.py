@@ -85,18 +85,22 @@ class ImageDataModule(pl.LightningDataModule):
     def train_dataloader(self) -> PopulationBatches:
         return PopulationBatches(self.train_x, self.train_y, self.batch_size, self.gens, self.chunk)
 
+    def _first_orders(self) -> torch.Tensor:
+        """Each member's order of the first epoch `[P, N]`, drawn from copies of its generators,
+        so that epoch still sees the images taken from it."""
+        return draw_orders(copies(self.gens), len(self.train_y), pin=False)
+
     def first_images(self, n: int) -> Batch:
         """Each member's first `n` training images `[P, n, ...]` and labels in its own order of
-        the first epoch, drawn from copies of its generators, so that epoch still sees them."""
-        orders = draw_orders(copies(self.gens), len(self.train_y), pin=False)[:, :n]
-        orders = orders.to(self.device)
+        the first epoch."""
+        orders = self._first_orders()[:, :n].to(self.device)
         return self.train_x[orders], self.train_y[orders]
 
     def first_images_per_class(self, per_class: int) -> Batch:
         """Each member's first `per_class` training images of every class `[P, per_class * C,
         ...]`, class by class, in its own order of the first epoch (GraSP's class-balanced batch,
         Wang et al. 2020)."""
-        orders = draw_orders(copies(self.gens), len(self.train_y), pin=False).to(self.device)
+        orders = self._first_orders().to(self.device)
         classes, counts = torch.unique(self.train_y, return_counts=True)
         if counts.min() < per_class:
             raise ValueError(

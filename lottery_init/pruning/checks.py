@@ -31,7 +31,7 @@ def check_prune(cfg: DictConfig, layers: int) -> None:
     if schedule is PruningAtInit:
         held_out = cfg.data.get("val_size") or 0
         check_at_init(prune, cfg.epochs, (cfg.data.train_size or cfg.data.sizes.train) - held_out)
-        check_per_class(prune, cfg.data.classes)
+        check_per_class(prune)
     else:
         check_iterative(prune, layers)
 
@@ -69,7 +69,7 @@ def check_at_init(prune: DictConfig, epochs: int, train_images: int) -> None:
         raise ValueError(f"prune.iterations must be 1 or more, got {prune.get('iterations')}.")
 
 
-def check_per_class(prune: DictConfig, classes: int) -> None:
+def check_per_class(prune: DictConfig) -> None:
     """A class-balanced batch: a positive number of images per class, for a method that scores
     on images."""
     per_class = prune.get("images_per_class")

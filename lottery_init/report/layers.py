@@ -34,21 +34,25 @@ def layer_sizes(run: Run) -> tuple[tuple[int, ...], int]:
     return _sizes(json.dumps(run.config.get("model", {}), sort_keys=True))
 
 
-def kept(run: Run, round_: int) -> list[int] | None:
-    """Weights each layer keeps in round `round_`; None where run.json does not record them."""
-    entry = next((e for e in run.rounds if e["round"] == round_), None)
-    sizes, _ = layer_sizes(run)
+def _counts(entry: dict, sizes: Sequence[int]) -> list[int] | None:
+    """Weights each layer keeps in a round-table `entry`, from its per-layer fractions."""
     # A record of other layers than the config's model builds (edited by hand) says nothing.
-    if entry is None or len(entry.get("layer_remaining", ())) != len(sizes):
+    if len(entry.get("layer_remaining", ())) != len(sizes):
         return None
     return [round(f * n) for f, n in zip(entry["layer_remaining"], sizes, strict=True)]
 
 
+def kept(run: Run, round_: int) -> list[int] | None:
+    """Weights each layer keeps in round `round_`; None where run.json does not record them."""
+    entry = next((e for e in run.rounds if e["round"] == round_), None)
+    return None if entry is None else _counts(entry, layer_sizes(run)[0])
+
+
 def starved_round(run: Run, few: int = FEW_PER_CLASS) -> int | None:
     """The first round whose output layer keeps fewer than `few` weights per class."""
-    classes = layer_sizes(run)[1]
+    sizes, classes = layer_sizes(run)
     for entry in sorted(run.rounds, key=lambda e: e["round"]):
-        counts = kept(run, entry["round"])
+        counts = _counts(entry, sizes)
         if counts is not None and counts[-1] < few * classes:
             return entry["round"]
     return None

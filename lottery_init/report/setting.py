@@ -108,7 +108,7 @@ def write_setting(sweep: Sweep, out: Path, title: str, margin: float, break_marg
     points = breaks(sweep.usable, break_margin)
     tests = pair_tests(points, pairs)
     text += stability_section(sweep.usable, tests, break_margin, out)
-    text += layers_section(sweep.usable, points, out) if points else []
+    text += layers_section(sweep.usable, points, out)
     text += narrow_section(stats, sweep.arms, out)
     text += layer_scale_section(stats, sweep.arms)
     text += ticket_section(runs, out)

@@ -30,10 +30,10 @@ def densities(one_shot: list[Run], iterative: list[Run], accs: Accuracies) -> di
             key = (m.label, m.init, float(run.config["prune"]["remaining"]))
             found.setdefault(key, []).append(layers)
     fractions = sorted({f for by_f in accs.values() for f in by_f}, reverse=True)
-    for run in iterative:
+    for run in (r for r in iterative if method_of(r) in accs):
         m = method_of(run)
         for fraction in fractions:
-            if m in accs and (layers := _nearest(run, fraction)) is not None:
+            if (layers := _nearest(run, fraction)) is not None:
                 found.setdefault((m.label, m.init, fraction), []).append(layers)
     return {k: [statistics.fmean(col) for col in zip(*v, strict=True)] for k, v in found.items()}
 
