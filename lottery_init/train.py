@@ -5,11 +5,12 @@ from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
-from hydra.errors import ConfigCompositionException
+from hydra.errors import CompactHydraException, ConfigCompositionException
 from omegaconf import DictConfig
 
 from lottery_init.config import schema  # noqa: F401 (registers `train_schema` with Hydra)
 from lottery_init.config.validate import validate
+from lottery_init.data.dataset import DataError
 from lottery_init.sweep.ownership import own_run
 from lottery_init.training.population import train
 from lottery_init.training.process import prepare_training_process
@@ -37,6 +38,9 @@ def main(cfg: DictConfig) -> None:
         raise ConfigCompositionException(str(error)) from None
     try:
         info = train(cfg, run_dir)
+    except DataError as error:
+        # Its sentence says what to do; the tracebacks through Lightning's hooks would not.
+        raise CompactHydraException(str(error)) from None
     finally:
         lock.release()
     print(f"\n{round_table(info)}\n\nrun folder: {run_dir}")

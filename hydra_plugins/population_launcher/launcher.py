@@ -21,6 +21,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 from lottery_init.config.validate import validate
 from lottery_init.runs.layout import POPULATIONS, SUBMITIT
 from lottery_init.sweep.cluster.running import train_as_jobs
+from lottery_init.sweep.failures import sweep_failed
 from lottery_init.sweep.packing import MemoryFit, pack
 from lottery_init.sweep.placement import Placement, place
 from lottery_init.sweep.state import sweep_state
@@ -37,6 +38,26 @@ def _resolved(task_cfg: DictConfig) -> DictConfig:
     OmegaConf.resolve(cfg)
     validate([cfg])
     return cfg
+
+
+def _settled(
+    jobs: list[JobReturn],
+    groups: list[list[int]],
+    populations: list[Population],
+    outcomes: list[list[dict] | Exception],
+) -> list[JobReturn]:
+    """`jobs` with each population's outcome: its members' run infos, or for every job of a
+    failed population the one line that ends the multirun, naming every failure."""
+    failures = [
+        (p.label, o) for p, o in zip(populations, outcomes, strict=True) if isinstance(o, Exception)
+    ]
+    ending = sweep_failed(failures, len(populations)) if failures else None
+    for group, outcome in zip(groups, outcomes, strict=True):
+        for member, index in enumerate(group):
+            failed = isinstance(outcome, Exception)
+            jobs[index].status = JobStatus.FAILED if failed else JobStatus.COMPLETED
+            jobs[index].return_value = ending if failed else outcome[member]
+    return jobs
 
 
 class PopulationLauncher(Launcher):
@@ -105,12 +126,7 @@ class PopulationLauncher(Launcher):
             self._population(jobs, cfgs, g, (k, len(groups)), c) for k, (g, c) in enumerate(groups)
         ]
         outcomes = self._train(populations, placement.devices)
-        for (group, _), outcome in zip(groups, outcomes, strict=True):
-            for member, index in enumerate(group):
-                failed = isinstance(outcome, Exception)
-                jobs[index].status = JobStatus.FAILED if failed else JobStatus.COMPLETED
-                jobs[index].return_value = outcome if failed else outcome[member]
-        return jobs
+        return _settled(jobs, [g for g, _ in groups], populations, outcomes)
 
     def _place(self, cfgs: list[DictConfig]) -> Placement:
         """Where the sweep's populations train and how many members one may hold."""

@@ -4,6 +4,7 @@ the checks every reader shares."""
 import gzip
 import hashlib
 import math
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,15 +56,20 @@ def read_checked(path: Path, md5: str, what: str, gunzip: bool = True) -> bytes:
         data = path.read_bytes()
         data = gzip.decompress(data) if gunzip and path.suffix == ".gz" else data
     except (OSError, EOFError, gzip.BadGzipFile) as err:
-        raise DataError(
-            f"{path} is unreadable ({err}); delete it to have it fetched again."
-        ) from err
+        raise DataError(f"{path} is unreadable ({err}); {replacing(path)}.") from err
     if hashlib.md5(data).hexdigest() != md5:
         raise DataError(
-            f"{path} does not match the official {what} (MD5 mismatch); "
-            "delete it to have it fetched again."
+            f"{path} does not match the official {what} (MD5 mismatch); {replacing(path)}."
         )
     return data
+
+
+def replacing(path: Path) -> str:
+    """How to replace a bad data file: delete it to fetch it again, or, where a system package
+    installed it (Debian's dataset-fashion-mnist, under /usr), reinstall that package."""
+    if Path(path).is_relative_to("/usr") or not os.access(Path(path).parent, os.W_OK):
+        return f"reinstall the package that installed it (dpkg -S {path} names it)"
+    return "delete it to have it fetched again"
 
 
 def check_sizes(images: Images, dataset: Dataset) -> None:

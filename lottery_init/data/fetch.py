@@ -27,5 +27,12 @@ def download(url: str, md5: str, folder: Path, name: str) -> Path:
     except ValueError as err:  # pooch's hash mismatch
         raise DataError(f"the download of {url} does not match its official MD5 ({err}).") from err
     except (requests.RequestException, OSError) as err:
-        raise DataError(f"could not download {url}: {err}") from err
+        raise DataError(f"could not download {url}: {why(err, url)}") from err
     return Path(path)
+
+
+def why(err: Exception, url: str) -> str:
+    """A failed download's cause in a few words (requests' own message runs to several lines)."""
+    if isinstance(err, requests.ConnectionError):
+        return f"{urlparse(url).netloc} could not be reached"
+    return str(err)

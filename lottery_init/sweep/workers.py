@@ -13,6 +13,7 @@ import pytorch_lightning as pl
 import torch
 from omegaconf import DictConfig
 
+from lottery_init.data.dataset import DataError
 from lottery_init.sweep.progress import PopulationProgress, SweepClock
 from lottery_init.training.population import train_population
 from lottery_init.training.process import prepare_training_process
@@ -87,8 +88,10 @@ def _attempt(population: Population, device: str, clock: SweepClock) -> list[dic
     try:
         return train_packed(population, device, clock=clock)
     except Exception as error:
-        # One failed population must not stop the sweep.
-        log.error(f"{population.label} failed: {type(error).__name__}: {error}")
+        # One failed population must not stop the sweep. A data error's sentence says what to
+        # do; any other error's traceback is what its report needs.
+        trace = not isinstance(error, DataError)
+        log.error(f"{population.label} failed: {type(error).__name__}: {error}", exc_info=trace)
         return error
     finally:
         clock.one_done()

@@ -12,6 +12,11 @@ from typing import Any
 import pytorch_lightning as pl
 import torch
 from pytorch_lightning.plugins import TorchCheckpointIO
+from pytorch_lightning.plugins.environments import (
+    ClusterEnvironment,
+    LightningEnvironment,
+    SLURMEnvironment,
+)
 
 from lottery_init.files import atomic_write
 from lottery_init.runs.compat import RENAMED
@@ -30,6 +35,16 @@ class Interrupted(SystemExit):
     def __init__(self, signum: int) -> None:
         super().__init__(128 + signum)
         self.signum = signum
+
+
+def cluster_environment() -> ClusterEnvironment:
+    """Lightning's Slurm environment inside a Slurm job step, without its own requeueing, and its
+    plain one elsewhere: `CheckpointCadence` owns the stop signals, and submitit requeues."""
+    # Lightning would otherwise install an auto-requeue on SIGUSR1, a second requeue path beside
+    # submitit's, in any Slurm job step it detects.
+    if SLURMEnvironment.detect():
+        return SLURMEnvironment(auto_requeue=False)
+    return LightningEnvironment()
 
 
 def load(path: Path, mmap: bool = False) -> dict[str, Any]:

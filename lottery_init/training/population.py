@@ -20,7 +20,12 @@ from lottery_init.pruning import MaskedTraining
 from lottery_init.runs.layout import CHECKPOINTS
 from lottery_init.runs.provenance import run_info
 from lottery_init.runs.results import RunWriter, read_run_or_none
-from lottery_init.training.checkpoints import AtomicCheckpointIO, CheckpointCadence, Interrupted
+from lottery_init.training.checkpoints import (
+    AtomicCheckpointIO,
+    CheckpointCadence,
+    Interrupted,
+    cluster_environment,
+)
 from lottery_init.training.console import progress
 from lottery_init.training.lightning_module import LotteryModule
 from lottery_init.training.recorder import RunRecorder
@@ -108,7 +113,7 @@ def train_population(
         cfgs[0].trainer,
         callbacks=callbacks,
         default_root_dir=run_dirs[0],
-        plugins=[AtomicCheckpointIO()],
+        plugins=[AtomicCheckpointIO(), cluster_environment()],
         **trainer_kwargs,
     )
     trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt, weights_only=True)

@@ -12,18 +12,22 @@ CHATTY = ("pytorch_lightning", "lightning_fabric", "lightning.pytorch", "lightni
 OUR_LINES = (
     "lottery_init.sweep.progress",
     "lottery_init.sweep.workers",
-    "lottery_init.sweep.cluster.running",
+    "lottery_init.sweep.cluster",
 )
 
 
 def quiet_dependencies() -> None:
-    """Hide Lightning's info lines (device banners, advertising tips, "fit stopped") and the
-    deprecation warning Lightning 2.6 triggers in torch's pytree; warnings and errors stay."""
+    """Hide Lightning's info lines (device banners, advertising tips, "fit stopped"), its hint to
+    use `srun` and the deprecation warning Lightning 2.6 triggers in torch's pytree; other
+    warnings and errors stay."""
     warnings.filterwarnings(
         "ignore",
         message=r"`isinstance\(treespec, LeafSpec\)` is deprecated",
         category=FutureWarning,
     )
+    # Lightning's advice to launch with `srun`, given wherever Slurm's client is installed
+    # (every login node); a cluster sweep's jobs are launched by Slurm already.
+    warnings.filterwarnings("ignore", message=r"The `srun` command is available on your system")
     for name in CHATTY:
         logging.getLogger(name).setLevel(logging.WARNING)
 

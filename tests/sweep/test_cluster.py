@@ -18,6 +18,7 @@ from omegaconf import OmegaConf
 from lottery_init.config.compose import compose
 from lottery_init.config.paths import ROOT
 from lottery_init.sweep.cluster import running, submission
+from lottery_init.sweep.failures import JobFailed
 from lottery_init.sweep.packing import MemoryFit, members_that_fit
 from lottery_init.sweep.workers import Population
 
@@ -87,7 +88,7 @@ def test_a_failing_population_is_reported_with_its_error_and_the_others_finish(
     broken, fine = population(tmp_path, "broken", (0,)), population(tmp_path, "fine", (0,))
     (broken.run_dirs[0] / "run.json").mkdir()  # a folder where the run's file must go
     outcomes = running.wait(local_jobs(tmp_path, [broken, fine]), ["broken", "fine"])
-    assert isinstance(outcomes[0], running.JobFailed)
+    assert isinstance(outcomes[0], JobFailed)
     assert str(outcomes[0]).startswith("broken failed as job")
     assert "IsADirectoryError: [Errno 21]" in str(outcomes[0])
     assert outcomes[1][0]["status"] == "done"

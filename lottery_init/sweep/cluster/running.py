@@ -8,13 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from hydra.errors import CompactHydraException
-from submitit.core.utils import FailedJobError, UncompletedJobError
 
 from lottery_init.devices import local_gpus
 from lottery_init.sweep.cluster.gpu_turns import GpuTurns
+from lottery_init.sweep.cluster.outcomes import outcome, phase, settled
 from lottery_init.sweep.cluster.submission import (
-    REQUEUED,
-    STARTED,
     executor,
     population_jobs,
     record,
@@ -27,57 +25,6 @@ from lottery_init.sweep.workers import Population
 log = logging.getLogger(__name__)
 # Seconds between looks at the jobs' files; on Slurm, submitit's watcher spaces out its `sacct`.
 POLL_SECONDS = 2.0
-# Lines of a failed job's stderr that its failure line shows.
-TAIL = 8
-RULE = "-" * 22
-
-
-class JobFailed(CompactHydraException):
-    """A population's job that failed: Hydra ends the multirun with this one line, since the
-    launcher's own traceback says nothing about the job (its stderr's end is logged)."""
-
-
-def phase(job: Any) -> str:
-    """Where an unfinished job is, from the lines its attempts printed: queued, running,
-    requeued (between attempts) or running again."""
-    path = job.paths.stdout
-    text = path.read_text(errors="replace") if path.exists() else ""
-    starts, requeues = text.count(STARTED), text.count(REQUEUED)
-    if starts == 0:
-        return "queued"
-    if requeues >= starts:
-        return f"requeued after a time limit or preemption ({requeues} so far)"
-    return "running" if starts == 1 else f"running again from its checkpoint (attempt {starts})"
-
-
-def tail(job: Any, lines: int = TAIL) -> str:
-    """The last `lines` lines of a job's stderr, indented."""
-    path = job.paths.stderr
-    text = path.read_text(errors="replace") if path.exists() else "(no stderr)"
-    return "\n".join(f"    {line}" for line in text.rstrip().splitlines()[-lines:])
-
-
-def outcome(job: Any, label: str) -> list[dict] | Exception:
-    """A finished job's run infos, or the error that ended it (its stderr's end logged)."""
-    try:
-        infos = job.result()
-    except UncompletedJobError as error:
-        # Failed in the job (FailedJobError, a subclass), or ended without a result.
-        name = f"{label} (job {job.job_id})"
-        log.error(f"{name}: failed; the end of {job.paths.stderr}:\n{tail(job)}")
-        return JobFailed(f"{label} failed as job {job.job_id}: {reason(error, job.state)}")
-    log.info(f"{label} (job {job.job_id}): done")
-    return infos
-
-
-def reason(error: Exception, state: str) -> str:
-    """One line for a failed job: its exception's last line, or that it left no result and
-    the job's final `state` (on Slurm e.g. TIMEOUT, OUT_OF_MEMORY, NODE_FAIL)."""
-    # A failed job's message holds its traceback between two rules of dashes.
-    parts = str(error).split(RULE)
-    if isinstance(error, FailedJobError) and len(parts) > 2:
-        return (parts[1].strip().splitlines() or ["an error"])[-1]
-    return f"it ended without a result (state {state}: killed, or stopped by a signal)"
 
 
 def wait(
@@ -87,6 +34,7 @@ def wait(
     With `turns`, its jobs start as GPUs free up (`jobs` is then its list)."""
     shown: list[str | None] = [None] * len(labels)
     outcomes: dict[int, list[dict] | Exception] = {}
+    ended: dict[str, float] = {}
     while len(outcomes) < len(labels):
         if turns is not None:
             turns.start()  # it fills in `jobs`, its own list, as it starts them
@@ -94,7 +42,8 @@ def wait(
             if k in outcomes:
                 continue
             if job is not None and job.done():
-                outcomes[k] = outcome(job, labels[k])
+                if settled(job, ended):
+                    outcomes[k] = outcome(job, labels[k])
                 continue
             now = "waiting for a free GPU" if job is None else phase(job)
             if now != shown[k]:

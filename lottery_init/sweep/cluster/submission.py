@@ -78,11 +78,13 @@ class PopulationJob(Checkpointable):
         try:
             return train_packed(self.population, device)
         except Interrupted as stop:
-            if stop.signum == requeue_signal():
-                # The fit held the signal until its checkpoint was written; given back to
-                # submitit's handler, it calls `checkpoint`, requeues the job and exits.
+            if stop.signum in (signal.SIGUSR1, requeue_signal()):
+                # The fit held the signal until its checkpoint was written; submitit's handler,
+                # given its own signal, calls `checkpoint`, requeues the job and exits. SIGUSR1,
+                # many clusters' warning signal, takes the same path: submitit is the only
+                # requeuer (Lightning's own is off, see `checkpoints.cluster_environment`).
                 log.warning("Requeueing this job; it resumes from that checkpoint.")
-                signal.raise_signal(stop.signum)
+                signal.raise_signal(requeue_signal())
             raise
 
     def checkpoint(self, *args: Any, **kwargs: Any) -> DelayedSubmission:
