@@ -23,10 +23,13 @@ install: $(STAMP) ## create .venv and install the package with the tested versio
 train: $(STAMP) ## the study's single run (overrides: make train ARGS="init=kaiming_uniform seed=3")
 	$(PY) -m lottery_init.train $(ARGS)
 
-test: $(STAMP) ## lint, format check and the test suite (no GPU needed)
+# Two pytest workers: most of the suite's time is single-threaded (each command-line test starts
+# a Python that imports torch and Lightning). A test module stays on one worker, so that its
+# shared fixtures (a trained sweep) are built once.
+test: $(STAMP) ## lint, format check and the test suite (no GPU needed), in two processes
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 --dist loadscope $(ARGS)
 
 test-gpu: $(STAMP) ## the CUDA tests (with a GPU), ending with each test's largest differences vs tolerance
 	$(PY) -m pytest -m gpu -rs

@@ -2,11 +2,13 @@
 
 import http.server
 import math
+import os
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pytest
+import torch
 from omegaconf import OmegaConf
 from served import Handler, Served
 
@@ -19,8 +21,16 @@ from lottery_init.training.process import prepare_training_process
 
 @pytest.fixture(scope="session", autouse=True)
 def training_process() -> None:
-    """The tests train in this process, so it is set up as an entry point sets up its own."""
+    """The tests train in this process, so it is set up as an entry point sets up its own; with
+    pytest-xdist's workers, each (and each command it starts) takes its share of the cores."""
     prepare_training_process()
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if workers > 1:
+        # Each worker's torch would otherwise run a thread per core, and threads that wait for
+        # each other on oversubscribed cores make an epoch many times slower.
+        threads = max(1, (os.cpu_count() or 1) // workers)
+        torch.set_num_threads(threads)
+        os.environ["OMP_NUM_THREADS"] = str(threads)
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ from served import Served, closed_url, md5
 from synthetic import write
 
 from lottery_init.data import fashion_mnist, idx
-from lottery_init.data.dataset import DataError, Images, check_sizes, normalize
+from lottery_init.data.dataset import DataError, Images, check_sizes, normalize, replacing
 from lottery_init.data.fetch import download
 
 TRAIN_IMAGES = idx.FILES[("train", "x")]
@@ -224,3 +224,10 @@ def test_normalize_of_one_channel_is_the_mnist_formula(stated):
     images = torch.arange(256, dtype=torch.uint8).view(1, 1, 16, 16)
     expected = (images.float() / 255 - 0.1307) / 0.3081
     assert torch.equal(normalize(images, stated("mnist")), expected)
+
+
+def test_a_bad_file_that_a_system_package_installed_is_reinstalled_not_deleted(tmp_path):
+    debian = fashion_mnist.DEBIAN / f"{TRAIN_IMAGES}.gz"
+    reinstall = f"reinstall the package that installed it (dpkg -S {debian} names it)"
+    assert replacing(debian) == reinstall
+    assert replacing(tmp_path / "x.gz") == "delete it to have it fetched again"

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from helpers import TINY, composed, rows
@@ -17,7 +18,7 @@ from omegaconf import OmegaConf
 
 from lottery_init.config.compose import compose
 from lottery_init.config.paths import ROOT
-from lottery_init.sweep.cluster import running, submission
+from lottery_init.sweep.cluster import outcomes, running, submission
 from lottery_init.sweep.failures import JobFailed
 from lottery_init.sweep.packing import MemoryFit, members_that_fit
 from lottery_init.sweep.workers import Population
@@ -97,6 +98,22 @@ def test_a_failing_population_is_reported_with_its_error_and_the_others_finish(
     assert "failed; the end of" in failure and "IsADirectoryError: [Errno 21]" in failure
 
 
+def test_jobs_that_ended_without_a_result_file_wait_for_it_together(tmp_path, monkeypatch):
+    now = [100.0]
+    monkeypatch.setattr(outcomes.time, "monotonic", lambda: now[0])
+    files = {i: SimpleNamespace(result_pickle=tmp_path / i) for i in "ab"}
+    jobs = [SimpleNamespace(job_id=i, paths=paths) for i, paths in files.items()]
+    ended: dict[str, float] = {}
+    assert not any(outcomes.settled(job, ended, grace_s=15) for job in jobs)
+    now[0] += 14.9
+    (tmp_path / "b").touch()  # b's result file shows up late, a's never does
+    assert [outcomes.settled(job, ended, grace_s=15) for job in jobs] == [False, True]
+    now[0] += 0.1
+    assert outcomes.settled(jobs[0], ended, grace_s=15)
+    # The grace spent, submitit is not to wait once more for a's file.
+    assert jobs[0]._results_timeout_s == 0
+
+
 def stand_ins(root: Path, states: str) -> dict[str, str]:
     """An environment with `srun`, `sbatch` and `sacct` stand-ins first on PATH: `sbatch`
     answers as Slurm does and submits nothing; `sacct` prints the `states` rows (id|state)."""
@@ -128,6 +145,7 @@ def test_a_multirun_whose_slurm_job_failed_ends_with_one_line_naming_it(tmp_path
     cmd = [sys.executable, "-m", "lottery_init.train", "--multirun", "seed=0,1", *TINY]
     cmd += ["hydra/launcher=population", "hydra.launcher.executor=slurm", "report=false"]
     cmd += ["hydra.launcher.slurm.gpus_per_node=0", f"hydra.sweep.dir={tmp_path / 'sweep'}"]
+    cmd += ["hydra.launcher.slurm.result_grace_s=0"]  # the stand-in job leaves no result file
     done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 1
     assert "population 1/1 (job 4242): failed; the end of" in done.stdout

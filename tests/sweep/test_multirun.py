@@ -2,7 +2,9 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
+import pytest
 from helpers import TINY
 from omegaconf import OmegaConf
 
@@ -33,26 +35,30 @@ def test_two_inits_by_two_seeds_give_four_run_folders(tmp_path, mnist_raw):
     assert "Launching 4 jobs locally" in done.stdout
 
 
-def test_a_multirun_trains_its_jobs_as_populations_unless_asked_otherwise(tmp_path, mnist_raw):
+@pytest.fixture(scope="module")
+def plain_multirun(tmp_path_factory, mnist_raw) -> tuple[Path, subprocess.CompletedProcess]:
+    """A `--multirun` of two seeds with no launcher or report asked for: its folder and run."""
+    folder = tmp_path_factory.mktemp("plain")
     overrides = ["seed=0,1", "epochs=1", "prune.every_n_epochs=1", "report=false", *TINY]
     cmd = [sys.executable, "-m", "lottery_init.train", "--multirun", *overrides]
     done = subprocess.run(
-        [*cmd, f"hydra.sweep.dir={tmp_path}"], cwd=ROOT, capture_output=True, text=True, timeout=300
+        [*cmd, f"hydra.sweep.dir={folder}"], cwd=ROOT, capture_output=True, text=True, timeout=300
     )
+    return folder, done
+
+
+def test_a_multirun_trains_its_jobs_as_populations_unless_asked_otherwise(plain_multirun):
+    folder, done = plain_multirun
     assert done.returncode == 0, done.stderr[-2000:]
     assert "2 jobs to train as 1 population(s)" in done.stdout
-    infos = [read_run(p.parent) for p in tmp_path.glob("*/run.json")]
+    infos = [read_run(p.parent) for p in folder.glob("*/run.json")]
     assert [info["population"]["size"] for info in infos] == [2, 2]
 
 
-def test_report_false_skips_the_report(tmp_path, mnist_raw):
-    overrides = ["seed=0,1", "epochs=1", "prune.every_n_epochs=1", "report=false", *TINY]
-    cmd = [sys.executable, "-m", "lottery_init.train", "--multirun", *overrides]
-    done = subprocess.run(
-        [*cmd, f"hydra.sweep.dir={tmp_path}"], cwd=ROOT, capture_output=True, text=True, timeout=300
-    )
+def test_report_false_skips_the_report(plain_multirun):
+    folder, done = plain_multirun
     assert done.returncode == 0 and "report:" not in done.stdout
-    assert len(list(tmp_path.glob("*/run.json"))) == 2 and not (tmp_path / "report").exists()
+    assert len(list(folder.glob("*/run.json"))) == 2 and not (folder / "report").exists()
 
 
 def test_a_report_that_fails_is_logged_and_raises_nothing(tmp_path, caplog):

@@ -16,8 +16,7 @@ from lottery_init.runs.results import read_run
 from lottery_init.sweep.ownership import Unlocked, claim, own_run
 from lottery_init.training.population import train
 
-# Long enough (about 20 s here) for a second command to start while the first one trains.
-GRID = ["init=xavier_normal,kaiming_uniform", "seed=0,1", "epochs=40", "report=false"]
+GRID = ["init=xavier_normal,kaiming_uniform", "seed=0,1", "epochs=5", "report=false"]
 NAMES = ["xavier_normal_s0", "xavier_normal_s1", "kaiming_uniform_s0", "kaiming_uniform_s1"]
 
 
@@ -39,8 +38,11 @@ def test_a_second_sweep_on_the_same_folder_leaves_the_runs_the_first_one_trains(
     while not all((tmp_path / name / OWNER).exists() for name in NAMES):
         assert first.poll() is None and time.monotonic() < deadline
         time.sleep(0.05)
+    # Paused, it still holds its folders, however fast it would have trained them.
+    first.send_signal(signal.SIGSTOP)
     second = multirun(tmp_path)
     said, _ = second.communicate(timeout=120)
+    first.send_signal(signal.SIGCONT)
     assert second.returncode == 0, said[-2000:]
     left = f"Left 4 run(s) to the processes training them: {', '.join(NAMES)}"
     assert f"{left} ({socket.gethostname()}, process {first.pid})" in said

@@ -1,6 +1,7 @@
 """What a user sees: a plain line per epoch through a pipe, and nothing printed unasked."""
 
 import multiprocessing
+import os
 import re
 import subprocess
 import sys
@@ -13,8 +14,15 @@ RUN += ["prune.every_n_epochs=1"]
 
 
 def test_a_run_through_a_pipe_prints_one_line_per_epoch_its_table_and_folder(tmp_path, mnist_raw):
-    cmd = [sys.executable, "-m", "lottery_init.train", *RUN, f"hydra.run.dir={tmp_path}"]
-    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    # On a host with Slurm's `srun` (every login node), where Lightning would print a hint.
+    srun = tmp_path / "bin" / "srun"
+    srun.parent.mkdir()
+    srun.write_text("#!/bin/sh\nexit 0\n")
+    srun.chmod(0o755)
+    env = {**os.environ, "PATH": f"{srun.parent}{os.pathsep}{os.environ['PATH']}"}
+    run_dir = tmp_path / "run"
+    cmd = [sys.executable, "-m", "lottery_init.train", *RUN, f"hydra.run.dir={run_dir}"]
+    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
     epochs = [line for line in lines if line.startswith("epoch ")]
@@ -23,8 +31,8 @@ def test_a_run_through_a_pipe_prints_one_line_per_epoch_its_table_and_folder(tmp
     table = ["round  remaining  test_acc", *(f"{r:>5}  " for r in range(3))]
     rest = lines[len(epochs) :]
     assert [line[: len(start)] for line, start in zip(rest, table, strict=False)] == table
-    # Nothing else: no tips, device banners, deprecation warnings or validation bars.
-    assert rest[4:] == [f"run folder: {tmp_path}"]
+    # Nothing else: no tips, device banners, srun hints, deprecation warnings or validation bars.
+    assert rest[4:] == [f"run folder: {run_dir}"]
 
 
 def clock(total: int, parallel: int, finished: int) -> SweepClock:

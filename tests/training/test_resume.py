@@ -7,12 +7,14 @@ import sys
 import pytorch_lightning as pl
 import torch
 from helpers import rows, started, wait_for_rows
+from pytorch_lightning.plugins.environments import LightningEnvironment, SLURMEnvironment
 
 from lottery_init.config.compose import compose
 from lottery_init.config.paths import ROOT
 from lottery_init.runs.layout import LAST
 from lottery_init.runs.masks_file import load_masks
 from lottery_init.runs.results import RunWriter, read_run, read_run_or_none
+from lottery_init.training.checkpoints import cluster_environment
 from lottery_init.training.population import train, train_population
 
 # Three rounds of two epochs on 6,000 images: long enough to be killed in the middle.
@@ -183,3 +185,13 @@ def test_resuming_drops_rows_and_rounds_after_the_checkpoint(tmp_path):
     assert (tmp_path / "metrics.csv").read_text().splitlines() == lines[:4]
     assert [r["round"] for r in resumed.info["rounds"]] == [0]
     assert list(load_masks(tmp_path)) == [0]
+
+
+def test_lightning_never_requeues_a_slurm_job_itself(monkeypatch):
+    # What srun sets in a job step (submitit's jobs are launched so).
+    monkeypatch.setenv("SLURM_NTASKS", "1")
+    monkeypatch.setenv("SLURM_JOB_NAME", "lottery_init")
+    inside = cluster_environment()
+    assert isinstance(inside, SLURMEnvironment) and inside.auto_requeue is False
+    monkeypatch.delenv("SLURM_NTASKS")
+    assert isinstance(cluster_environment(), LightningEnvironment)

@@ -6,6 +6,7 @@ import sys
 import pytest
 from helpers import TINY
 from hydra.errors import ConfigCompositionException
+from served import closed_url
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tensorboard.plugins.custom_scalar.layout_pb2 import Layout
 from tensorboard.plugins.hparams.plugin_data_pb2 import HParamsPluginData
@@ -202,3 +203,31 @@ def test_a_bad_value_on_the_command_line_prints_one_sentence(tmp_path):
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 1 and "lr must be positive, got -1." in done.stderr
     assert "Traceback" not in done.stderr and not (tmp_path / "metrics.csv").exists()
+
+
+def test_a_missing_dataset_ends_the_command_with_its_sentence(tmp_path):
+    # No CIFAR-10 in an empty folder, and its address unreachable: what a new user meets offline.
+    url = closed_url()
+    cmd = [sys.executable, "-m", "lottery_init.train", "data=cifar10", f"data.url={url}"]
+    cmd += [f"data.data_dir={tmp_path / 'data'}", f"hydra.run.dir={tmp_path / 'run'}"]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    sentence = (
+        "CIFAR-10 is missing; put the official cifar-10-binary.tar.gz or torchvision's "
+        f"cifar-10-batches-py/ in {tmp_path / 'data'}, or let it download (could not download "
+        f"{url}cifar-10-binary.tar.gz: {url.split('/')[2]} could not be reached)."
+    )
+    assert sentence in done.stderr.splitlines()
+    assert "Traceback" not in done.stderr
+
+
+def test_a_sweep_whose_data_is_corrupt_names_the_file_once_and_ends_with_one_line(tmp_path):
+    (tmp_path / "cifar-10-binary.tar.gz").write_bytes(b"not CIFAR-10")
+    cmd = [sys.executable, "-m", "lottery_init.train", "--multirun", "data=cifar10", "seed=0,1"]
+    cmd += [f"data.data_dir={tmp_path}", f"hydra.sweep.dir={tmp_path / 'sweep'}", *TINY]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    said = done.stdout + done.stderr
+    named = f"{tmp_path / 'cifar-10-binary.tar.gz'} does not match the official CIFAR-10 binary"
+    assert said.count(named) == 1 and "Traceback" not in said
+    assert "1 of 1 population(s) failed: population 1/1 (DataError, above)." in done.stderr

@@ -14,9 +14,9 @@ log = logging.getLogger(__name__)
 # Lines of a failed job's stderr that its failure line shows.
 TAIL = 8
 RULE = "-" * 22
-# Seconds an ended job may take to show its result file (a shared filesystem can show it late).
-# submitit waits this long inside each `result()`, one job after another (25 min for 100 cancelled
-# jobs); the sweep gives the grace to all of its ended jobs at once.
+# Seconds an ended job may take to show its result file (a shared filesystem can show it late),
+# as submitit's own wait; submitit waits inside each `result()`, one job after another (25 min
+# for 100 cancelled jobs), while the sweep gives the grace to all of its ended jobs at once.
 RESULT_GRACE_S = 15.0
 
 
@@ -63,13 +63,13 @@ def reason(error: Exception, state: str) -> str:
     return f"it ended without a result (state {state}: killed, or stopped by a signal)"
 
 
-def settled(job: Any, ended: dict[str, float]) -> bool:
-    """Whether an ended job's outcome can be read: its result file is there, or `RESULT_GRACE_S`
-    have passed since it was first seen ended (`ended` notes when, by job id)."""
+def settled(job: Any, ended: dict[str, float], grace_s: float = RESULT_GRACE_S) -> bool:
+    """Whether an ended job's outcome can be read: its result file is there, or `grace_s` have
+    passed since it was first seen ended (`ended` notes when, by job id)."""
     if job.paths.result_pickle.exists():
         return True
     first = ended.setdefault(job.job_id, time.monotonic())
-    if time.monotonic() - first < RESULT_GRACE_S:
+    if time.monotonic() - first < grace_s:
         return False
     job._results_timeout_s = 0  # the grace is spent: submitit is not to wait once more
     return True

@@ -11,7 +11,7 @@ from hydra.errors import CompactHydraException
 
 from lottery_init.devices import local_gpus
 from lottery_init.sweep.cluster.gpu_turns import GpuTurns
-from lottery_init.sweep.cluster.outcomes import outcome, phase, settled
+from lottery_init.sweep.cluster.outcomes import RESULT_GRACE_S, outcome, phase, settled
 from lottery_init.sweep.cluster.submission import (
     executor,
     population_jobs,
@@ -28,10 +28,14 @@ POLL_SECONDS = 2.0
 
 
 def wait(
-    jobs: Sequence[Any], labels: Sequence[str], turns: GpuTurns | None = None
+    jobs: Sequence[Any],
+    labels: Sequence[str],
+    turns: GpuTurns | None = None,
+    grace_s: float = RESULT_GRACE_S,
 ) -> list[list[dict] | Exception]:
     """Wait for every job, logging each change of state; return their outcomes, in order.
-    With `turns`, its jobs start as GPUs free up (`jobs` is then its list)."""
+    With `turns`, its jobs start as GPUs free up (`jobs` is then its list). A job that ended
+    without a result file is given `grace_s` for it to appear."""
     shown: list[str | None] = [None] * len(labels)
     outcomes: dict[int, list[dict] | Exception] = {}
     ended: dict[str, float] = {}
@@ -42,7 +46,7 @@ def wait(
             if k in outcomes:
                 continue
             if job is not None and job.done():
-                if settled(job, ended):
+                if settled(job, ended, grace_s):
                     outcomes[k] = outcome(job, labels[k])
                 continue
             now = "waiting for a free GPU" if job is None else phase(job)
@@ -71,7 +75,7 @@ def train_as_jobs(
     waiting = f" ({len(jobs) - started} wait for a free GPU)" if started < len(jobs) else ""
     log.info(f"Submitted {started} job(s){waiting}; their logs: {root}")
     try:
-        return wait(jobs, [p.label for p in populations], turns)
+        return wait(jobs, [p.label for p in populations], turns, slurm["result_grace_s"])
     except KeyboardInterrupt:
         if kind == "submitit_local":
             for job in jobs:

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 STARTED = "lottery_init: population started"
 REQUEUED = "lottery_init: population requeued"
 # Settings of the launcher's `slurm` node that are not sbatch options.
-OURS = ("gpu_memory_gib", "max_requeues")
+OURS = ("gpu_memory_gib", "max_requeues", "result_grace_s")
 # Slurm states of a job that may still write to its runs' folders.
 ACTIVE = {"PENDING", "CONFIGURING", "RUNNING", "COMPLETING", "REQUEUED", "PREEMPTED", "SUSPENDED"}
 
