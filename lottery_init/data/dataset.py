@@ -67,7 +67,7 @@ def read_checked(path: Path, md5: str, what: str, gunzip: bool = True) -> bytes:
 def replacing(path: Path) -> str:
     """How to replace a bad data file: delete it to fetch it again, or, where a system package
     installed it (Debian's dataset-fashion-mnist, under /usr), reinstall that package."""
-    if Path(path).is_relative_to("/usr") or not os.access(Path(path).parent, os.W_OK):
+    if path.is_relative_to("/usr") or not os.access(path.parent, os.W_OK):
         return f"reinstall the package that installed it (dpkg -S {path} names it)"
     return "delete it to have it fetched again"
 
