@@ -102,7 +102,10 @@ def test_jobs_that_ended_without_a_result_file_wait_for_it_together(tmp_path, mo
     now = [100.0]
     monkeypatch.setattr(outcomes.time, "monotonic", lambda: now[0])
     files = {i: SimpleNamespace(result_pickle=tmp_path / i) for i in "ab"}
-    jobs = [SimpleNamespace(job_id=i, paths=paths) for i, paths in files.items()]
+    jobs = [
+        SimpleNamespace(job_id=i, paths=paths, done=lambda force_check: True)
+        for i, paths in files.items()
+    ]
     ended: dict[str, float] = {}
     assert not any(outcomes.settled(job, ended, grace_s=15) for job in jobs)
     now[0] += 14.9
@@ -112,6 +115,25 @@ def test_jobs_that_ended_without_a_result_file_wait_for_it_together(tmp_path, mo
     assert outcomes.settled(jobs[0], ended, grace_s=15)
     # The grace spent, submitit is not to wait once more for a's file.
     assert jobs[0]._results_timeout_s == 0
+
+
+def test_a_job_seen_ended_while_slurm_requeues_it_is_not_counted_failed(tmp_path, monkeypatch):
+    now = [100.0]
+    monkeypatch.setattr(outcomes.time, "monotonic", lambda: now[0])
+    states = iter([False, True])  # asked again after the grace: pending, later ended for good
+    job = SimpleNamespace(
+        job_id="a",
+        paths=SimpleNamespace(result_pickle=tmp_path / "a"),
+        done=lambda force_check: next(states),
+    )
+    ended: dict[str, float] = {}
+    assert not outcomes.settled(job, ended, grace_s=5)
+    now[0] += 5
+    assert not outcomes.settled(job, ended, grace_s=5) and ended == {}
+    # Seen ended again: a whole grace of its own before it counts as failed.
+    assert not outcomes.settled(job, ended, grace_s=5)
+    now[0] += 5
+    assert outcomes.settled(job, ended, grace_s=5)
 
 
 def stand_ins(root: Path, states: str) -> dict[str, str]:

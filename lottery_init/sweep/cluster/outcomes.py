@@ -71,5 +71,10 @@ def settled(job: Any, ended: dict[str, float], grace_s: float = RESULT_GRACE_S) 
     first = ended.setdefault(job.job_id, time.monotonic())
     if time.monotonic() - first < grace_s:
         return False
+    # A job that Slurm is requeueing passes through states that submitit counts as ended; asked
+    # again, it is pending, and the grace starts over when it ends next.
+    if not job.done(force_check=True):
+        del ended[job.job_id]
+        return False
     job._results_timeout_s = 0  # the grace is spent: submitit is not to wait once more
     return True
